@@ -1,0 +1,3 @@
+"""Singer tap for the TXTImpact Workflow Report API."""
+
+__version__ = "0.1.0"
