@@ -1,0 +1,226 @@
+"""The `Sandbox` facade: seeded data, an HTTP server on a background thread and a clock ticker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from tap_txtimpact.sandbox.data import (
+    DEFAULT_ARRIVALS_PER_HOUR,
+    DEFAULT_CLOCK_START,
+    SandboxData,
+)
+from tap_txtimpact.sandbox.faults import Faults
+from tap_txtimpact.sandbox.server import SandboxServer
+from tap_txtimpact.sandbox.stats import RequestStats
+from tap_txtimpact.sandbox.timestamps import format_time
+
+logger = logging.getLogger("tap_txtimpact.sandbox")
+
+DEFAULT_API_KEY = "sandbox-key"
+# The API document allows 3 requests per second per account, and 31 days is the sandbox's
+# own choice of maximum date range because the document names no number.
+DEFAULT_REQUESTS_PER_SECOND = 3.0
+DEFAULT_MAX_RANGE_DAYS = 31
+DEFAULT_TICK_ADVANCE = 3600.0
+
+
+class Sandbox:
+    """A local fake of the TXTImpact Workflow Report API.
+
+    Use it as a context manager, or call `start()` and `stop()`:
+
+        with Sandbox(seed=7, campaigns={101: 40, 102: 0}) as sandbox:
+            requests.get(f"{sandbox.url}/workflow/101/DetailReport",
+                         headers={"apikey": "sandbox-key"})
+
+    Args:
+        seed: Seed for all generated data.
+        campaigns: Campaign id to initial session count; None uses the default layout
+            {101: 60, 102: 300, 103: 5000, 104: 0}.
+        clock_start: Sandbox time at creation (ISO-8601 text, datetime or epoch seconds).
+        arrivals_per_hour: Mean new sessions per non-empty campaign per simulated hour.
+        workflows: Optional campaign id to prompt texts, replacing the built-in templates.
+        api_keys: Accepted values of the `apikey` header.
+        requests_per_second: Rate limit per API key; 0 disables it.
+        max_range_days: Maximum span between startDateTime and endDateTime; 0 disables it.
+        faults: Faults to inject from the first request.
+        host: Address to listen on.
+        port: Port to listen on; 0 picks a free port.
+        tick_seconds: When above 0, advance the clock every this many real seconds.
+        tick_advance: Simulated seconds added by each tick.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        campaigns: Mapping[int, int] | None = None,
+        clock_start: str | datetime | float = DEFAULT_CLOCK_START,
+        arrivals_per_hour: float = DEFAULT_ARRIVALS_PER_HOUR,
+        workflows: Mapping[int, Sequence[str]] | None = None,
+        api_keys: Sequence[str] = (DEFAULT_API_KEY,),
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        max_range_days: float = DEFAULT_MAX_RANGE_DAYS,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tick_seconds: float = 0,
+        tick_advance: float = DEFAULT_TICK_ADVANCE,
+    ) -> None:
+        if isinstance(api_keys, str):
+            api_keys = (api_keys,)
+        if max_range_days < 0:
+            raise ValueError(f"max_range_days must be zero or more, got {max_range_days}")
+        if tick_seconds < 0 or tick_advance < 0:
+            raise ValueError("tick_seconds and tick_advance must be zero or more")
+        self.data = SandboxData(seed, campaigns, clock_start, arrivals_per_hour, workflows)
+        self.api_keys = tuple(api_keys)
+        self.requests_per_second = requests_per_second
+        self.max_range_days = max_range_days
+        self.host = host
+        self.tick_seconds = tick_seconds
+        self.tick_advance = tick_advance
+        self._requested_port = port
+        self._initial_faults = faults or Faults()
+        self._server: SandboxServer | None = None
+        self._serve_thread: threading.Thread | None = None
+        self._tick_thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._stats = RequestStats()
+
+    def start(self) -> Sandbox:
+        """Start serving on a background thread, and the ticker if `tick_seconds` is set."""
+        if self._server is not None:
+            raise RuntimeError("sandbox is already running")
+        self._server = SandboxServer(
+            (self.host, self._requested_port),
+            self.data,
+            self.api_keys,
+            self.requests_per_second,
+            self.max_range_days,
+            self._initial_faults,
+            self._stats,
+        )
+        self._stopping.clear()
+        self._serve_thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox-server", daemon=True
+        )
+        self._serve_thread.start()
+        if self.tick_seconds:
+            self._tick_thread = threading.Thread(target=self._tick, name="sandbox-ticker", daemon=True)
+            self._tick_thread.start()
+        logger.info("Sandbox listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop the ticker and the server, and close open connections."""
+        server = self._server
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        for thread in (self._serve_thread, self._tick_thread):
+            if thread is not None:
+                thread.join()
+        self._initial_faults = server.faults
+        self._server = None
+        self._serve_thread = None
+        self._tick_thread = None
+        logger.info("Sandbox stopped")
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _tick(self) -> None:
+        while not self._stopping.wait(self.tick_seconds):
+            self.data.advance(self.tick_advance)
+            logger.info("Clock advanced by %g s to %s", self.tick_advance, self.now)
+
+    def _running_server(self) -> SandboxServer:
+        if self._server is None:
+            raise RuntimeError("sandbox is not running; call start() or use it in a with block")
+        return self._server
+
+    @property
+    def port(self) -> int:
+        """Port the server listens on."""
+        return self._running_server().server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """Server root, such as `http://127.0.0.1:8080`."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """API base URL to configure in a client, such as `http://127.0.0.1:8080/api/v2`."""
+        return f"{self.base_url}/api/v2"
+
+    @property
+    def now(self) -> str:
+        """Sandbox time as `YYYY-MM-DDTHH:MM:SSZ`."""
+        return format_time(self.data.now)
+
+    @property
+    def campaign_ids(self) -> list[int]:
+        """Ids of all campaigns, in layout order."""
+        return list(self.data.campaigns)
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward; see `SandboxData.advance`."""
+        self.data.advance(seconds)
+
+    def add_prompt(self, campaign_id: int, text: str) -> None:
+        """Append a prompt to a campaign's workflow; see `SandboxData.add_prompt`."""
+        self.data.add_prompt(campaign_id, text)
+
+    def prompts(self, campaign_id: int) -> list[str]:
+        """Return a campaign's prompt texts in workflow order."""
+        return self.data.prompts(campaign_id)
+
+    def sessions(self, campaign_id: int) -> list[dict[str, Any]]:
+        """Return ground-truth session dicts for a campaign; see `SandboxData.sessions`."""
+        return self.data.sessions(campaign_id)
+
+    @property
+    def faults(self) -> Faults:
+        """Faults in effect."""
+        if self._server is None:
+            return self._initial_faults
+        return self._server.faults
+
+    def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
+        """Replace the faults and restart the request count that they use.
+
+        Pass a `Faults`, or keyword fields that start from no faults, or both to
+        change some fields of the given `Faults`. `set_faults()` turns faults off.
+        """
+        chosen = replace(faults or Faults(), **changes)
+        if self._server is None:
+            self._initial_faults = chosen
+        else:
+            self._server.set_faults(chosen)
+        return chosen
+
+    def stats(self) -> dict[str, Any]:
+        """Return report request counts: total, by endpoint, campaign and status."""
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        """Set the request counts back to zero."""
+        self._stats.reset()

@@ -1,0 +1,316 @@
+"""HTTP server of the sandbox: the two report endpoints and the `/_sandbox` control endpoints.
+
+Report requests go through, in order: the `apikey` check (401), the per-key rate limit
+(429), injected faults, path and query validation (400, 404), then the report. Control
+endpoints need no API key, are not rate limited and are not counted in the statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tap_txtimpact.sandbox import faults as fault_actions
+from tap_txtimpact.sandbox.data import SandboxData
+from tap_txtimpact.sandbox.faults import Faults
+from tap_txtimpact.sandbox.ratelimit import TokenBucketLimiter
+from tap_txtimpact.sandbox.reports import (
+    RESPONSE_REPORT,
+    ApiError,
+    detail_report,
+    parse_query,
+    response_report,
+)
+from tap_txtimpact.sandbox.stats import RequestStats
+from tap_txtimpact.sandbox.timestamps import format_time
+
+logger = logging.getLogger("tap_txtimpact.sandbox")
+
+REPORT_PATH = re.compile(r"^/api/v2/workflow/([^/]+)/(ResponseReport|DetailReport)/?$", re.IGNORECASE)
+CONTROL_PREFIX = "/_sandbox/"
+ENDPOINT_NAMES = {"responsereport": "ResponseReport", "detailreport": "DetailReport"}
+# Idle keep-alive connections are closed after this many seconds, so threads do not pile up.
+IDLE_TIMEOUT_SECONDS = 30
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """Threading HTTP server that holds the sandbox state shared by all handlers."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        data: SandboxData,
+        api_keys: Sequence[str],
+        requests_per_second: float,
+        max_range_days: float,
+        faults: Faults,
+        stats: RequestStats,
+    ) -> None:
+        super().__init__(address, SandboxHandler)
+        self.data = data
+        self.api_keys = frozenset(api_keys)
+        self.limiter = TokenBucketLimiter(requests_per_second)
+        self.max_range_days = max_range_days
+        self.stats = stats
+        self._fault_lock = threading.Lock()
+        self._faults = faults
+        self._report_number = 0
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def set_faults(self, faults: Faults) -> None:
+        """Replace the faults and restart the report request count."""
+        with self._fault_lock:
+            self._faults = faults
+            self._report_number = 0
+
+    @property
+    def faults(self) -> Faults:
+        """Faults in effect."""
+        return self._faults
+
+    def next_report_number(self) -> tuple[int, Faults]:
+        """Count a report request; return its number and the faults in effect for it."""
+        with self._fault_lock:
+            self._report_number += 1
+            return self._report_number, self._faults
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down open keep-alive connections, so their handler threads end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                logger.debug("Connection was already closed")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.warning("Error while serving %s", client_address, exc_info=True)
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    """Request handler; every answer has a Content-Length, so keep-alive works."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "TXTImpactSandbox/1.0"
+    timeout = IDLE_TIMEOUT_SECONDS
+    server: SandboxServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
+        logger.info("%s %s", self.client_address[0], format % args)
+
+    def do_GET(self) -> None:
+        self._discard_body()
+        path = urlsplit(self.path).path
+        if path.startswith(CONTROL_PREFIX):
+            self._handle_control("GET")
+            return
+        match = REPORT_PATH.match(path)
+        if match is None:
+            self._send_json(404, {"Message": f"No endpoint matches {path}."})
+            return
+        self._handle_report(match.group(1), ENDPOINT_NAMES[match.group(2).lower()])
+
+    def do_POST(self) -> None:
+        body = self._discard_body()
+        path = urlsplit(self.path).path
+        if path.startswith(CONTROL_PREFIX):
+            self._handle_control("POST", body)
+            return
+        self._send_json(405, {"Message": f"Method POST is not allowed on {path}."}, {"Allow": "GET"})
+
+    def _discard_body(self) -> bytes:
+        """Read the request body, so the next request on this connection starts cleanly."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle_report(self, campaign_text: str, endpoint: str) -> None:
+        campaign_key = campaign_text if campaign_text.isdigit() else None
+        try:
+            self._check_access()
+            number, faults = self.server.next_report_number()
+            delay = faults.delay_for(number)
+            if delay:
+                time.sleep(delay)
+            action = faults.action_for(number)
+            if action == fault_actions.RESET:
+                self._send_reset(endpoint, campaign_key)
+                return
+            if action in (fault_actions.DISCONNECT, fault_actions.TRUNCATE):
+                body = self._report_body(campaign_text, endpoint, faults)
+                self._send_cut(action, body, endpoint, campaign_key)
+                return
+            self._raise_for_fault(action, faults, number)
+            body = self._report_body(campaign_text, endpoint, faults)
+        except ApiError as error:
+            self._send_json(error.status, {"Message": error.message}, error.headers, endpoint, campaign_key)
+            return
+        self._send_json(200, body, None, endpoint, campaign_key)
+
+    def _check_access(self) -> None:
+        key = self.headers.get("apikey")
+        if not key:
+            raise ApiError(401, "Missing API key: send it in the apikey header.")
+        if key not in self.server.api_keys:
+            raise ApiError(401, "Invalid API key.")
+        wait = self.server.limiter.acquire(key)
+        if wait:
+            message = f"Rate limit exceeded: at most {self.server.limiter.rate:g} requests per second."
+            raise ApiError(429, message, {"Retry-After": str(wait)})
+
+    @staticmethod
+    def _raise_for_fault(action: str | None, faults: Faults, number: int) -> None:
+        if action == fault_actions.FAIL_FIRST:
+            raise ApiError(500, "Injected failure: the first requests fail.")
+        if action == fault_actions.SERVER_ERROR:
+            raise ApiError(faults.server_error_status(number), "Injected server error.")
+        if action == fault_actions.RATE_LIMIT:
+            headers = {"Retry-After": str(faults.retry_after)}
+            raise ApiError(429, "Injected rate limit: too many requests.", headers)
+
+    def _report_body(self, campaign_text: str, endpoint: str, faults: Faults) -> dict[str, Any]:
+        if not campaign_text.isdigit():
+            raise ApiError(400, f"Invalid campaignId '{campaign_text}': expected an integer.")
+        data = self.server.data
+        with data.lock:
+            campaign = data.campaign(int(campaign_text))
+            if campaign is None:
+                raise ApiError(404, f"Workflow campaign {campaign_text} was not found.")
+            params = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+            query = parse_query(params, endpoint, data.now, self.server.max_range_days)
+            if endpoint == RESPONSE_REPORT:
+                return response_report(campaign, query, faults.page_size_cap)
+            return detail_report(campaign, query, faults.page_size_cap)
+
+    def _send_reset(self, endpoint: str, campaign: str | None) -> None:
+        """Close the connection with a TCP reset and no response (injected fault)."""
+        self.close_connection = True
+        self.server.stats.record(endpoint, campaign, "reset")
+        logger.info("Injected connection reset for %s", self.path)
+        # A zero linger time makes close() send a TCP reset instead of a normal close.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _send_cut(self, action: str, body: dict[str, Any], endpoint: str, campaign: str | None) -> None:
+        """Send half of a 200 body, announced either as the whole body or as the half."""
+        self.close_connection = action == fault_actions.DISCONNECT
+        encoded = _encode(body)
+        half = encoded[: len(encoded) // 2]
+        announced = len(half) if action == fault_actions.TRUNCATE else len(encoded)
+        self.server.stats.record(endpoint, campaign, "200")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(announced))
+        self.end_headers()
+        self.wfile.write(half)
+
+    def _send_json(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        endpoint: str | None = None,
+        campaign: str | None = None,
+    ) -> None:
+        if endpoint is not None:
+            self.server.stats.record(endpoint, campaign, str(status))
+        encoded = _encode(body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(encoded)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(encoded)
+
+    def _handle_control(self, method: str, body: bytes = b"") -> None:
+        parts = urlsplit(self.path)
+        route = parts.path[len(CONTROL_PREFIX) :].strip("/").split("/")
+        params = parse_qs(parts.query)
+        try:
+            result = self._control(method, route, params, body)
+        except ApiError as error:
+            self._send_json(error.status, {"Message": error.message})
+            return
+        self._send_json(200, result)
+
+    def _control(self, method: str, route: list[str], params: dict[str, list[str]], body: bytes) -> Any:
+        data = self.server.data
+        name = route[0]
+        if method == "GET" and name == "clock" and len(route) == 1:
+            return {"now": format_time(data.now)}
+        if method == "GET" and name == "stats" and len(route) == 1:
+            return self.server.stats.snapshot()
+        if method == "GET" and name == "faults" and len(route) == 1:
+            return self.server.faults.to_dict()
+        if method == "POST" and name == "faults" and len(route) == 1:
+            try:
+                faults = Faults.from_mapping(json.loads(body or b"{}"))
+            except (ValueError, TypeError) as error:
+                raise ApiError(400, f"Invalid faults: {error}") from None
+            self.server.set_faults(faults)
+            return faults.to_dict()
+        if method == "POST" and name == "advance" and len(route) == 1:
+            seconds = _control_number(params, "seconds")
+            data.advance(seconds)
+            return {"now": format_time(data.now)}
+        if name in ("sessions", "prompts") and len(route) == 2:
+            return self._control_campaign(method, name, route[1], body)
+        raise ApiError(404, f"No control endpoint {method} /_sandbox/{'/'.join(route)}.")
+
+    def _control_campaign(self, method: str, name: str, campaign_text: str, body: bytes) -> Any:
+        data = self.server.data
+        if not campaign_text.isdigit():
+            raise ApiError(400, f"Invalid campaignId '{campaign_text}': expected an integer.")
+        campaign_id = int(campaign_text)
+        if data.campaign(campaign_id) is None:
+            raise ApiError(404, f"Workflow campaign {campaign_id} was not found.")
+        if method == "GET" and name == "sessions":
+            return data.sessions(campaign_id)
+        if method == "GET":
+            return data.prompts(campaign_id)
+        if name == "prompts":
+            try:
+                text = json.loads(body or b"{}").get("text")
+                data.add_prompt(campaign_id, text)
+            except (ValueError, TypeError, AttributeError) as error:
+                raise ApiError(400, f'Invalid prompt: send {{"text": "..."}}. {error}') from None
+            return data.prompts(campaign_id)
+        raise ApiError(404, f"No control endpoint {method} /_sandbox/{name}/{campaign_id}.")
+
+
+def _control_number(params: dict[str, list[str]], name: str) -> float:
+    values = params.get(name)
+    try:
+        number = float(values[0]) if values else None
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number) or number < 0:
+        raise ApiError(400, f"Query parameter {name} must be a finite number of at least 0.")
+    return number
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
