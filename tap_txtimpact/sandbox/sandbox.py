@@ -28,6 +28,8 @@ DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_REQUESTS_PER_SECOND = 3.0
 DEFAULT_MAX_RANGE_DAYS = 31
 DEFAULT_TICK_ADVANCE = 3600.0
+# How often the serving thread checks for a stop request; it bounds how long stop() takes.
+SHUTDOWN_POLL_SECONDS = 0.05
 
 
 class Sandbox:
@@ -108,7 +110,10 @@ class Sandbox:
         )
         self._stopping.clear()
         self._serve_thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-server", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            name="sandbox-server",
+            daemon=True,
         )
         self._serve_thread.start()
         if self.tick_seconds:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+# ISO-8601 extended format: a date, optionally a time to minutes, seconds or fractions,
+# and optionally `Z` or a numeric offset.
+ISO_8601 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?)?",
+    re.IGNORECASE,
+)
 
 
 def format_time(epoch_seconds: float) -> str:
@@ -12,20 +22,33 @@ def format_time(epoch_seconds: float) -> str:
 
 
 def parse_timestamp(text: str) -> float:
-    """Parse an ISO-8601 date or date-time into epoch seconds.
+    """Parse an ISO-8601 date or date-time in extended format into epoch seconds.
 
-    A trailing `Z` and numeric offsets are accepted, and a value without an offset is
-    read as UTC, as the API document states that all times are UTC.
+    A value without an offset is read as UTC, because the API document states that all
+    times are UTC.
 
     Raises:
-        ValueError: The text is not an ISO-8601 date or date-time.
+        ValueError: The text is not an ISO-8601 date or date-time, or names no real date.
     """
-    value = text.strip()
-    if value != text or not value:
+    match = ISO_8601.fullmatch(text)
+    if match is None:
         raise ValueError(f"not an ISO-8601 date-time: {text!r}")
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    moment = datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        tzinfo=timezone.utc,
+    )
+    seconds = moment.timestamp()
+    if fraction:
+        seconds += int(fraction) / 10 ** len(fraction)
+    if offset and offset.upper() != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        shift = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        seconds -= sign * shift.total_seconds()
+    return seconds
