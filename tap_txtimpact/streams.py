@@ -1,0 +1,436 @@
+"""Stream classes for the Participation Report and the Detail Report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
+
+from tap_txtimpact import schemas
+from tap_txtimpact.client import ApiAccount, TXTImpactStream
+from tap_txtimpact.prompts import (
+    PromptAnswer,
+    PromptValueError,
+    decode_prompt_value,
+    name_prompt_properties,
+)
+from tap_txtimpact.timestamps import parse_timestamp, to_record_timestamp
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.tap_base import Tap
+
+PARTICIPATION_PATH = "/workflow/{campaign_id}/ResponseReport"
+DETAIL_PATH = "/workflow/{campaign_id}/DetailReport"
+
+
+def _text_or_none(value: t.Any) -> str | None:  # noqa: ANN401
+    """Return optional text as a string, with empty strings as ``None``."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+class CampaignPartitionsMixin:
+    """Partitions a stream by the configured campaigns."""
+
+    config: t.Mapping[str, t.Any]
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]]:
+        """Return one context per configured campaign."""
+        return [{"campaign_id": int(campaign)} for campaign in self.config["campaign_ids"]]
+
+
+class IncrementalReportStream(TXTImpactStream):
+    """A report stream that keeps a bookmark on its session start time.
+
+    The API filters ``lastUpdated`` on each session's last answer time, not on the
+    start time that rows carry, so rows older than the bookmark come back. The
+    streams are therefore declared unsorted, and the bookmark is the largest start
+    time seen, never past the run's own start.
+    """
+
+    is_sorted = False
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime:  # noqa: ARG002
+        """Return the run's start: no bookmark may pass it, whatever the server's clock."""
+        return self.account.sync_started_at
+
+    @cached_property
+    def _configured_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """Return the ``start_date`` and ``end_date`` settings, parsed once."""
+        return self.configured_date("start_date"), self.configured_date("end_date")
+
+    def in_configured_range(self, started_at: str) -> bool:
+        """Return whether a session start lies within ``start_date`` and ``end_date``.
+
+        Requests made with ``lastUpdated`` carry no start date, so the server may send
+        sessions that started before ``start_date``.
+        """
+        start, end = self._configured_range
+        if start is None and end is None:
+            return True
+
+        moment = parse_timestamp(started_at)
+        return (start is None or moment >= start) and (end is None or moment <= end)
+
+    def begin_partition(self, context: Context | None) -> None:
+        """Cap this partition's bookmark at the run's start.
+
+        The SDK writes that cap only into the stream-level state, not into each
+        partition's.
+        """
+        self.state_manager.write_replication_key_signpost(
+            self.get_replication_key_signpost(context),
+            context=context,
+        )
+
+
+class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
+    """Session rows of the Participation Report (``GET /workflow/{id}/ResponseReport``)."""
+
+    name = "participation"
+    path = PARTICIPATION_PATH
+    primary_keys = ("campaign_id", "mobile_number", "session_start_time")
+    replication_key = "session_start_time"
+    schema = schemas.PARTICIPATION
+    rows_key = "WorkflowResponseReportDataList"
+    total_key = "TotalFilteredCount"
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
+        """Ask for every status, as the report's rows should all land."""
+        params = super().get_url_params(context, next_page_token)
+        params["status"] = "all"
+        return params
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Yield the campaign's session rows, window by window."""
+        self.begin_partition(context)
+        self.current_campaign_id = self.campaign_id_of(context)
+        yield from self.request_windows(context)
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+        """Turn one page of session rows into records."""
+        campaign_id = self.current_campaign_id
+        records = []
+        for row in self.report_rows(response):
+            started_at = row.get("SessionStartTime") or ""
+            if not self.in_configured_range(started_at):
+                continue
+
+            records.append(
+                {
+                    "campaign_id": campaign_id,
+                    "mobile_number": row.get("MobileNumber"),
+                    "subscriber_name": _text_or_none(row.get("SubscriberName")),
+                    "prompts": row.get("Prompts"),
+                    "session_start_time": to_record_timestamp(started_at),
+                    "prompt_text": _text_or_none(row.get("PromptText")),
+                    "workflow_status": _text_or_none(row.get("WorkflowStatus")),
+                }
+            )
+
+        return iter(records)
+
+
+class ParticipationSummaryStream(CampaignPartitionsMixin, TXTImpactStream):
+    """All-time totals of the Participation Report, one record per campaign and run."""
+
+    name = "participation_summary"
+    path = PARTICIPATION_PATH
+    primary_keys = ("campaign_id",)
+    replication_key = None
+    schema = schemas.PARTICIPATION_SUMMARY
+    rows_key = "WorkflowResponseReportDataList"
+    total_key = "TotalFilteredCount"
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def get_new_paginator(self) -> None:  # type: ignore[override]
+        """Request one page only: the totals come with every page."""
+        return None
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:  # noqa: ARG002
+        """Ask for one row without date filters, so the totals cover all time."""
+        self._current_page = 1
+        return {"page": 1, "pageSize": 1}
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+        """Return the page's totals as one record."""
+        body = self.response_body(response)
+        yield {
+            "campaign_id": self.current_campaign_id,
+            "total_participants": body.get("TotalParticipants"),
+            "complete_workflow": body.get("CompleteWorkflow"),
+            "incomplete_workflow": body.get("IncompleteWorkflow"),
+            "extracted_at": self.account.sync_started_at.isoformat(),
+        }
+
+    def initial_windows(self, context: Context | None) -> list[None]:  # type: ignore[override]  # noqa: ARG002
+        """Make one request: the summary ignores the date settings."""
+        return [None]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Yield the campaign's totals."""
+        self.current_campaign_id = self.campaign_id_of(context)
+        yield from self.request_windows(context)
+
+
+class DetailStream(IncrementalReportStream):
+    """Detail Report rows of one campaign (``GET /workflow/{id}/DetailReport``).
+
+    The schema has the fixed columns and one property per prompt, named by
+    ``name_prompt_properties`` and described by the prompt's text. The ``responses``
+    stream is a child: each parsed page is handed to it, so one request serves both.
+    """
+
+    path = DETAIL_PATH
+    primary_keys = ("campaign_id", "session_id")
+    replication_key = "session_date_time"
+    rows_key = "Items"
+    total_key = "TotalCount"
+
+    def __init__(
+        self,
+        tap: Tap,
+        account: ApiAccount,
+        *,
+        campaign_id: int,
+        prompt_columns: t.Mapping[str, str],
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.prompt_columns = dict(prompt_columns)
+        self._unknown_prompts_reported: set[str] = set()
+        self._page_number = 0
+        self._page_last_record: dict[str, t.Any] | None = None
+        super().__init__(
+            tap,
+            account,
+            name=detail_stream_name(campaign_id),
+            schema=schemas.detail_schema(self.prompt_columns),
+        )
+
+    @property
+    def responses_stream(self) -> ResponsesStream | None:
+        """Return the ``responses`` child when it is selected."""
+        for child in self.child_streams:
+            if isinstance(child, ResponsesStream) and child.selected:
+                return child
+        return None
+
+    def get_bookmark(self, context: Context | None) -> dt.datetime | None:
+        """Return the earliest bookmark among the selected streams this request serves."""
+        bookmarks = []
+        if self.selected:
+            bookmarks.append(super().get_bookmark(context))
+
+        responses = self.responses_stream
+        if responses is not None:
+            bookmarks.append(responses.get_bookmark({"campaign_id": self.campaign_id}))
+
+        if not bookmarks or None in bookmarks:
+            return None
+
+        return min(t.cast("list[dt.datetime]", bookmarks))
+
+    def campaign_id_of(self, context: Context | None) -> int:  # noqa: ARG002
+        """Return this stream's campaign."""
+        return self.campaign_id
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Yield the campaign's sessions, window by window."""
+        self._page_number = 0
+        yield from self.request_windows(context)
+
+    def _decode(self, session_id: str, column: str, raw: t.Any) -> PromptAnswer | None:  # noqa: ANN401
+        """Decode a prompt value, keeping an invalid one as text with a warning."""
+        try:
+            return decode_prompt_value(raw)
+        except PromptValueError as error:
+            self.logger.warning(
+                "Campaign %s, session %s: the value of prompt column %r is %s; it "
+                "was kept as text.",
+                self.campaign_id,
+                session_id,
+                column,
+                error,
+            )
+            return error.answer
+
+    def _report_unknown_prompts(self, prompt_texts: list[str]) -> None:
+        """Name prompts missing from the schema and warn about them once."""
+        new_texts = [text for text in prompt_texts if text not in self._unknown_prompts_reported]
+        if not new_texts:
+            return
+
+        self.prompt_columns = name_prompt_properties(
+            new_texts,
+            reserved_names=schemas.DETAIL_FIXED_NAMES,
+            existing=self.prompt_columns,
+        )
+        self._unknown_prompts_reported.update(new_texts)
+        self.logger.warning(
+            "Campaign %s has %d prompt(s) that are not in the catalog: %s. Their answers "
+            "go to the 'responses' stream only; run discovery again to add them to '%s'.",
+            self.campaign_id,
+            len(new_texts),
+            ", ".join(repr(text) for text in new_texts),
+            self.name,
+        )
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+        """Turn one page into records and hand its answers to ``responses``."""
+        rows = self.report_rows(response)
+        self._page_number += 1
+        schema_properties = self.schema["properties"]
+        fixed_columns = schemas.DETAIL_FIXED_COLUMNS
+        responses = self.responses_stream
+
+        if rows:
+            unknown = [
+                column
+                for column in rows[0]
+                if column not in fixed_columns and column not in self.prompt_columns
+            ]
+            if unknown:
+                self._report_unknown_prompts(unknown)
+
+        records = []
+        answers: list[dict[str, t.Any]] = []
+        for row in rows:
+            started_at = row.get("SessionDateTime") or ""
+            if not self.in_configured_range(started_at):
+                continue
+
+            session_id = str(row.get("SessionId"))
+            record: dict[str, t.Any] = {
+                "campaign_id": self.campaign_id,
+                "session_id": session_id,
+                "mobile_number": row.get("MobileNumber"),
+                "session_date_time": to_record_timestamp(started_at),
+                "workflow_status": _text_or_none(row.get("WorkflowStatus")),
+                "name": _text_or_none(row.get("Name")),
+                "email": _text_or_none(row.get("Email")),
+                "custom1": _text_or_none(row.get("Custom1")),
+                "custom2": _text_or_none(row.get("Custom2")),
+                "custom3": _text_or_none(row.get("Custom3")),
+                "custom4": _text_or_none(row.get("Custom4")),
+                "dob": _text_or_none(row.get("DOB")),
+            }
+
+            for column, raw in row.items():
+                if column in fixed_columns:
+                    continue
+
+                property_name = self.prompt_columns[column]
+                answer = self._decode(session_id, column, raw)
+                if property_name in schema_properties:
+                    record[property_name] = None if answer is None else answer.as_record()
+
+                if responses is not None and answer is not None:
+                    answers.append(
+                        {
+                            "campaign_id": self.campaign_id,
+                            "session_id": session_id,
+                            "mobile_number": record["mobile_number"],
+                            "session_date_time": record["session_date_time"],
+                            "prompt_column": property_name,
+                            "prompt": column,
+                            "text": answer.text,
+                            "media": answer.media,
+                        }
+                    )
+
+            records.append(record)
+
+        if responses is not None and records:
+            responses.queue_page(self.campaign_id, self._page_number, answers)
+            self._page_last_record = records[-1]
+
+        return iter(records)
+
+    def generate_child_contexts(
+        self,
+        record: dict[str, t.Any],
+        context: Context | None,  # noqa: ARG002
+    ) -> t.Iterable[Context | None]:
+        """Sync ``responses`` once per page, after the page's last record."""
+        if record is self._page_last_record:
+            self._page_last_record = None
+            yield {"campaign_id": self.campaign_id, "page": self._page_number}
+
+
+def detail_stream_name(campaign_id: int) -> str:
+    """Return the name of a campaign's Detail Report stream."""
+    return f"detail_{campaign_id}"
+
+
+class ResponsesStream(Stream):
+    """Answered prompts of every campaign in long form, one record per answer.
+
+    A child of the Detail Report streams: each page those streams request is handed
+    here, so no request is made twice. Bookmarks are kept per campaign.
+    """
+
+    name = "responses"
+    parent_stream_type = DetailStream
+    state_partitioning_keys = ("campaign_id",)
+    primary_keys = ("campaign_id", "session_id", "prompt_column")
+    replication_key = "session_date_time"
+    is_sorted = False
+    schema = schemas.RESPONSES
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: Tap, account: ApiAccount) -> None:
+        self.account = account
+        self._queued: dict[tuple[int, int], list[dict[str, t.Any]]] = {}
+        super().__init__(tap)
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime:  # noqa: ARG002
+        """Return the run's start: no bookmark may pass it."""
+        return self.account.sync_started_at
+
+    def get_bookmark(self, context: Context) -> dt.datetime | None:
+        """Return the saved bookmark of a campaign."""
+        value = self.get_context_state(context).get("replication_key_value")
+        return parse_timestamp(str(value)) if value else None
+
+    def queue_page(self, campaign_id: int, page: int, answers: list[dict[str, t.Any]]) -> None:
+        """Keep one page's answers until the page's child sync reads them."""
+        self._queued[campaign_id, page] = answers
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Yield the answers queued for the context's campaign and page."""
+        if context is None:
+            return
+
+        yield from self._queued.pop((int(context["campaign_id"]), int(context["page"])), [])
+
+
+class PromptsStream(Stream):
+    """The prompts of each campaign as discovered, one record per prompt."""
+
+    name = "prompts"
+    primary_keys = ("campaign_id", "prompt_column")
+    replication_key = None
+    schema = schemas.PROMPTS
+
+    def __init__(self, tap: Tap, prompt_columns: t.Mapping[int, t.Mapping[str, str]]) -> None:
+        self.prompt_columns = prompt_columns
+        super().__init__(tap)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:  # noqa: ARG002
+        """Yield each campaign's prompts in report order."""
+        for campaign_id, columns in self.prompt_columns.items():
+            for position, (prompt_text, property_name) in enumerate(columns.items(), start=1):
+                yield {
+                    "campaign_id": campaign_id,
+                    "prompt_column": property_name,
+                    "prompt": prompt_text,
+                    "position": position,
+                }
