@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
@@ -22,6 +21,10 @@ from tap_txtimpact.sandbox.sandbox import (
 logger = logging.getLogger("tap_txtimpact.sandbox")
 
 
+def _is_ascii_integer(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def parse_sessions(text: str) -> dict[int, int]:
     """Parse `101=40,102=0` into {101: 40, 102: 0}.
 
@@ -31,7 +34,7 @@ def parse_sessions(text: str) -> dict[int, int]:
     layout: dict[int, int] = {}
     for item in text.split(","):
         campaign, separator, count = item.strip().partition("=")
-        if not separator or not campaign.isdigit() or not count.isdigit():
+        if not separator or not _is_ascii_integer(campaign) or not _is_ascii_integer(count):
             raise argparse.ArgumentTypeError(
                 f"invalid session layout item {item!r}: expected CAMPAIGN_ID=COUNT, such as 101=40"
             )
@@ -45,10 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tap-txtimpact-sandbox",
         description="Serve a seeded local fake of the TXTImpact Workflow Report API.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free port (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=7, help="seed for all generated data (default: %(default)s)")
-    parser.add_argument(
+
+    server = parser.add_argument_group("server")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    server.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to listen on, or 0 for a free port (default: %(default)s)",
+    )
+    server.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="logging level (default: %(default)s)",
+    )
+
+    data = parser.add_argument_group("data")
+    data.add_argument("--seed", type=int, default=7, help="seed for all generated data (default: %(default)s)")
+    data.add_argument(
         "--sessions",
         type=parse_sessions,
         default=None,
@@ -56,47 +75,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="campaign ids and initial session counts, such as 101=40,102=0,103=5000 "
         "(default: 101=60,102=300,103=5000,104=0)",
     )
-    parser.add_argument("--clock-start", default=DEFAULT_CLOCK_START, help="initial sandbox time, UTC ISO-8601 (default: %(default)s)")
-    parser.add_argument(
+    data.add_argument(
         "--arrivals-per-hour",
         type=float,
         default=DEFAULT_ARRIVALS_PER_HOUR,
         help="mean new sessions per non-empty campaign per simulated hour (default: %(default)s)",
     )
-    parser.add_argument(
-        "--max-range-days",
-        type=float,
-        default=DEFAULT_MAX_RANGE_DAYS,
-        help="maximum date range of a request in days; 0 disables the check (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--requests-per-second",
-        type=float,
-        default=DEFAULT_REQUESTS_PER_SECOND,
-        help="rate limit per API key; 0 disables it (default: %(default)s)",
-    )
-    parser.add_argument(
+
+    api = parser.add_argument_group("API limits")
+    api.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
         metavar="KEY",
-        help=f"accepted apikey header value; repeat for several (default: {DEFAULT_API_KEY})",
+        help=f"accepted apikey header value, repeatable for several keys (default: {DEFAULT_API_KEY})",
     )
-    parser.add_argument(
+    api.add_argument(
+        "--requests-per-second",
+        type=float,
+        default=DEFAULT_REQUESTS_PER_SECOND,
+        help="rate limit per API key, or 0 for none (default: %(default)s)",
+    )
+    api.add_argument(
+        "--max-range-days",
+        type=float,
+        default=DEFAULT_MAX_RANGE_DAYS,
+        help="maximum date range of a request in days, or 0 for none (default: %(default)s)",
+    )
+
+    clock = parser.add_argument_group("clock")
+    clock.add_argument(
+        "--clock-start",
+        default=DEFAULT_CLOCK_START,
+        help="initial sandbox time, UTC ISO-8601 (default: %(default)s)",
+    )
+    clock.add_argument(
         "--tick",
         type=float,
         default=0,
         metavar="SECONDS",
-        help="advance the clock every SECONDS of real time; 0 disables it (default: %(default)s)",
+        help="advance the clock every SECONDS of real time, or 0 for never (default: %(default)s)",
     )
-    parser.add_argument(
+    clock.add_argument(
         "--tick-advance",
         type=float,
         default=DEFAULT_TICK_ADVANCE,
         metavar="SECONDS",
         help="simulated seconds added by each tick (default: %(default)s)",
     )
-    parser.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
     return parser
 
 
@@ -104,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Start the sandbox, print its base URL and serve until SIGINT or SIGTERM."""
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=arguments.log_level.upper(),
+        level=arguments.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -135,10 +161,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         sandbox.start()
     except OSError as error:
-        build_parser().exit(1, f"tap-txtimpact-sandbox: failed to listen on {arguments.host}:{arguments.port}: {error}\n")
+        message = f"tap-txtimpact-sandbox: failed to listen on {arguments.host}:{arguments.port}: {error}\n"
+        build_parser().exit(1, message)
+
     print(sandbox.url, flush=True)
     try:
         stop_requested.wait()
     finally:
         sandbox.stop()
-    sys.exit(0)

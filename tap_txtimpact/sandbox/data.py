@@ -38,7 +38,7 @@ HISTORY_SECONDS = 120 * 24 * HOUR
 # A few initial sessions start shortly before the clock, so some answers are still to come.
 RECENT_SHARE = 0.05
 RECENT_WINDOW = 6 * HOUR
-# Share of subscribers per initial session; below 1, so some subscribers return.
+# Subscribers per initial session. It is below 1, so some subscribers return.
 SUBSCRIBERS_PER_SESSION = 0.7
 RETURNING_SHARE = 0.6
 

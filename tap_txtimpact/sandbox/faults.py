@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Fault actions that replace the normal answer, in the order they take precedence
+# Fault actions that replace the normal response, in the order they take precedence
 # when several faults hit the same request.
 FAIL_FIRST = "fail_first"
 RESET = "reset"
@@ -29,7 +29,7 @@ class Faults:
     Attributes:
         server_error_every: Every Nth request gets a 5xx with a JSON body, alternating
             500 and 503 starting with 500.
-        slow_every: Every Nth request waits `slow_seconds` before it is answered.
+        slow_every: Every Nth request waits `slow_seconds` before its response.
         slow_seconds: Delay for `slow_every`, in seconds.
         truncate_every: Every Nth request gets a 200 whose body is cut in half, with a
             Content-Length that matches the cut body, so the client fails to parse JSON.
@@ -65,7 +65,7 @@ class Faults:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
-        """Build faults from a mapping such as a parsed JSON body; absent fields are off.
+        """Build faults from a mapping such as a parsed JSON body, with absent fields off.
 
         Raises:
             ValueError: A key is not a fault name or a value is not a non-negative number.
@@ -81,7 +81,7 @@ class Faults:
         return dataclasses.asdict(self)
 
     def action_for(self, number: int) -> str | None:
-        """Return the fault action that replaces the answer to request `number`, or None."""
+        """Return the fault action that replaces the response to request `number`, or None."""
         if number <= self.fail_first:
             return FAIL_FIRST
         for action, every in (
@@ -101,7 +101,7 @@ class Faults:
         return 500 if occurrence % 2 else 503
 
     def delay_for(self, number: int) -> float:
-        """Return how long to wait before answering request `number`, in seconds."""
+        """Return how long to wait before responding to request `number`, in seconds."""
         if self.slow_every and number % self.slow_every == 0:
             return float(self.slow_seconds)
         return 0.0

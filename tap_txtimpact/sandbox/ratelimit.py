@@ -11,7 +11,7 @@ from collections.abc import Callable
 class TokenBucketLimiter:
     """Allow `rate` requests per second per key, with bursts of up to `rate` requests.
 
-    Each key's bucket holds at most `rate` tokens and refills at `rate` tokens per
+    Each key's bucket contains at most `rate` tokens and refills at `rate` tokens per
     second. A rate of 0 disables the limit.
     """
 
@@ -24,7 +24,7 @@ class TokenBucketLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def acquire(self, key: str) -> int:
-        """Take a token for `key`; return 0 on success, else the seconds to wait (at least 1)."""
+        """Take a token for `key` and return 0, or return the whole seconds to wait (at least 1)."""
         if self.rate == 0:
             return 0
         with self._lock:

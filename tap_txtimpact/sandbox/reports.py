@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_txtimpact.sandbox.data import Campaign
+from tap_txtimpact.sandbox.errors import ApiError
 from tap_txtimpact.sandbox.generate import Session
 from tap_txtimpact.sandbox.timestamps import parse_timestamp
 
@@ -21,19 +22,9 @@ STATUS_VALUES = ("all", "completed", "incomplete", "noresponse")
 DAY = 86400
 
 
-class ApiError(Exception):
-    """An error answer: HTTP status, message for the `Message` field and extra headers."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
-
-
 @dataclass(frozen=True)
 class ReportQuery:
-    """Validated query parameters of a report request; times are epoch seconds."""
+    """Validated query parameters of a report request, with times in epoch seconds."""
 
     start: float | None
     end: float | None
@@ -137,7 +128,7 @@ def select_sessions(campaign: Campaign, query: ReportQuery) -> list[Session]:
 
 
 def page_slice(rows: list[Session], query: ReportQuery, page_size_cap: int | None) -> list[Session]:
-    """Return one page of rows; with pageSize 0 the page number is ignored and all rows return.
+    """Return one page of rows. With pageSize 0 the page number is ignored and all rows return.
 
     `page_size_cap` is a fault: it silently shortens the page without moving its offset.
     """

@@ -28,7 +28,7 @@ DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_REQUESTS_PER_SECOND = 3.0
 DEFAULT_MAX_RANGE_DAYS = 31
 DEFAULT_TICK_ADVANCE = 3600.0
-# How often the serving thread checks for a stop request; it bounds how long stop() takes.
+# How often the serving thread checks for a stop request, which bounds how long stop() takes.
 SHUTDOWN_POLL_SECONDS = 0.05
 
 
@@ -187,11 +187,18 @@ class Sandbox:
         return list(self.data.campaigns)
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock forward; see `SandboxData.advance`."""
+        """Move the clock forward, so new sessions arrive and pending sessions get answers."""
         self.data.advance(seconds)
 
     def add_prompt(self, campaign_id: int, text: str) -> None:
-        """Append a prompt to a campaign's workflow; see `SandboxData.add_prompt`."""
+        """Append a free-text prompt to a campaign's workflow.
+
+        Existing sessions show "" for it. Sessions that arrive later may answer it.
+
+        Raises:
+            KeyError: The campaign does not exist.
+            ValueError: The text is empty or already a prompt of this campaign.
+        """
         self.data.add_prompt(campaign_id, text)
 
     def prompts(self, campaign_id: int) -> list[str]:
@@ -199,7 +206,14 @@ class Sandbox:
         return self.data.prompts(campaign_id)
 
     def sessions(self, campaign_id: int) -> list[dict[str, Any]]:
-        """Return ground-truth session dicts for a campaign; see `SandboxData.sessions`."""
+        """Return the visible state of a campaign's sessions, in report order, as plain dicts.
+
+        Keys: session_id, mobile_number, session_start, status ("C" or "P"), name, email,
+        custom1 to custom4, dob, answers (prompt text to {"text", "media"} without `.txt`
+        URLs, or None when unanswered), dropped_media (the `.txt` URLs left out),
+        last_answer_time (the session start when unanswered), prompts_answered and
+        last_prompt_text ("" when unanswered). Times are `YYYY-MM-DDTHH:MM:SSZ`.
+        """
         return self.data.sessions(campaign_id)
 
     @property

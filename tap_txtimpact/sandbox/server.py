@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import socket
 import struct
@@ -24,27 +23,29 @@ from tap_txtimpact.sandbox import faults as fault_actions
 from tap_txtimpact.sandbox.data import SandboxData
 from tap_txtimpact.sandbox.faults import Faults
 from tap_txtimpact.sandbox.ratelimit import TokenBucketLimiter
+from tap_txtimpact.sandbox.control import run_control
+from tap_txtimpact.sandbox.errors import ApiError, parse_campaign_id
 from tap_txtimpact.sandbox.reports import (
     RESPONSE_REPORT,
-    ApiError,
     detail_report,
     parse_query,
     response_report,
 )
 from tap_txtimpact.sandbox.stats import RequestStats
-from tap_txtimpact.sandbox.timestamps import format_time
 
 logger = logging.getLogger("tap_txtimpact.sandbox")
 
 REPORT_PATH = re.compile(r"^/api/v2/workflow/([^/]+)/(ResponseReport|DetailReport)/?$", re.IGNORECASE)
 CONTROL_PREFIX = "/_sandbox/"
 ENDPOINT_NAMES = {"responsereport": "ResponseReport", "detailreport": "DetailReport"}
+# Statistics name for requests outside the report and control endpoints.
+OTHER_ENDPOINT = "other"
 # Idle keep-alive connections are closed after this many seconds, so threads do not pile up.
 IDLE_TIMEOUT_SECONDS = 30
 
 
 class SandboxServer(ThreadingHTTPServer):
-    """Threading HTTP server that holds the sandbox state shared by all handlers."""
+    """Threading HTTP server that stores the sandbox state shared by all handlers."""
 
     daemon_threads = True
 
@@ -82,7 +83,7 @@ class SandboxServer(ThreadingHTTPServer):
         return self._faults
 
     def next_report_number(self) -> tuple[int, Faults]:
-        """Count a report request; return its number and the faults in effect for it."""
+        """Count a report request and return its number and the faults in effect for it."""
         with self._fault_lock:
             self._report_number += 1
             return self._report_number, self._faults
@@ -112,7 +113,7 @@ class SandboxServer(ThreadingHTTPServer):
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
-    """Request handler; every answer has a Content-Length, so keep-alive works."""
+    """Request handler that sends a Content-Length with every response, so keep-alive works."""
 
     protocol_version = "HTTP/1.1"
     server_version = "TXTImpactSandbox/1.0"
@@ -130,7 +131,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         match = REPORT_PATH.match(path)
         if match is None:
-            self._send_json(404, {"Message": f"No endpoint matches {path}."})
+            self._send_json(404, {"Message": f"No endpoint matches {path}."}, endpoint=OTHER_ENDPOINT)
             return
         self._handle_report(match.group(1), ENDPOINT_NAMES[match.group(2).lower()])
 
@@ -140,7 +141,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if path.startswith(CONTROL_PREFIX):
             self._handle_control("POST", body)
             return
-        self._send_json(405, {"Message": f"Method POST is not allowed on {path}."}, {"Allow": "GET"})
+        message = {"Message": f"Method POST is not allowed on {path}."}
+        self._send_json(405, message, {"Allow": "GET"}, endpoint=OTHER_ENDPOINT)
 
     def _discard_body(self) -> bytes:
         """Read the request body, so the next request on this connection starts cleanly."""
@@ -148,7 +150,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle_report(self, campaign_text: str, endpoint: str) -> None:
-        campaign_key = campaign_text if campaign_text.isdigit() else None
+        try:
+            campaign_key: str | None = str(parse_campaign_id(campaign_text))
+        except ApiError:
+            campaign_key = None
         try:
             self._check_access()
             number, faults = self.server.next_report_number()
@@ -166,6 +171,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._raise_for_fault(action, faults, number)
             body = self._report_body(campaign_text, endpoint, faults)
         except ApiError as error:
+            logger.info("Report request %s failed with %d: %s", self.path, error.status, error.message)
             self._send_json(error.status, {"Message": error.message}, error.headers, endpoint, campaign_key)
             return
         self._send_json(200, body, None, endpoint, campaign_key)
@@ -192,13 +198,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             raise ApiError(429, "Injected rate limit: too many requests.", headers)
 
     def _report_body(self, campaign_text: str, endpoint: str, faults: Faults) -> dict[str, Any]:
-        if not campaign_text.isdigit():
-            raise ApiError(400, f"Invalid campaignId '{campaign_text}': expected an integer.")
+        campaign_id = parse_campaign_id(campaign_text)
         data = self.server.data
         with data.lock:
-            campaign = data.campaign(int(campaign_text))
+            campaign = data.campaign(campaign_id)
             if campaign is None:
-                raise ApiError(404, f"Workflow campaign {campaign_text} was not found.")
+                raise ApiError(404, f"Workflow campaign {campaign_id} was not found.")
             params = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
             query = parse_query(params, endpoint, data.now, self.server.max_range_days)
             if endpoint == RESPONSE_REPORT:
@@ -250,67 +255,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         route = parts.path[len(CONTROL_PREFIX) :].strip("/").split("/")
         params = parse_qs(parts.query)
         try:
-            result = self._control(method, route, params, body)
+            result = run_control(self.server, method, route, params, body)
         except ApiError as error:
             self._send_json(error.status, {"Message": error.message})
             return
         self._send_json(200, result)
-
-    def _control(self, method: str, route: list[str], params: dict[str, list[str]], body: bytes) -> Any:
-        data = self.server.data
-        name = route[0]
-        if method == "GET" and name == "clock" and len(route) == 1:
-            return {"now": format_time(data.now)}
-        if method == "GET" and name == "stats" and len(route) == 1:
-            return self.server.stats.snapshot()
-        if method == "GET" and name == "faults" and len(route) == 1:
-            return self.server.faults.to_dict()
-        if method == "POST" and name == "faults" and len(route) == 1:
-            try:
-                faults = Faults.from_mapping(json.loads(body or b"{}"))
-            except (ValueError, TypeError) as error:
-                raise ApiError(400, f"Invalid faults: {error}") from None
-            self.server.set_faults(faults)
-            return faults.to_dict()
-        if method == "POST" and name == "advance" and len(route) == 1:
-            seconds = _control_number(params, "seconds")
-            data.advance(seconds)
-            return {"now": format_time(data.now)}
-        if name in ("sessions", "prompts") and len(route) == 2:
-            return self._control_campaign(method, name, route[1], body)
-        raise ApiError(404, f"No control endpoint {method} /_sandbox/{'/'.join(route)}.")
-
-    def _control_campaign(self, method: str, name: str, campaign_text: str, body: bytes) -> Any:
-        data = self.server.data
-        if not campaign_text.isdigit():
-            raise ApiError(400, f"Invalid campaignId '{campaign_text}': expected an integer.")
-        campaign_id = int(campaign_text)
-        if data.campaign(campaign_id) is None:
-            raise ApiError(404, f"Workflow campaign {campaign_id} was not found.")
-        if method == "GET" and name == "sessions":
-            return data.sessions(campaign_id)
-        if method == "GET":
-            return data.prompts(campaign_id)
-        if name == "prompts":
-            try:
-                text = json.loads(body or b"{}").get("text")
-                data.add_prompt(campaign_id, text)
-            except (ValueError, TypeError, AttributeError) as error:
-                raise ApiError(400, f'Invalid prompt: send {{"text": "..."}}. {error}') from None
-            return data.prompts(campaign_id)
-        raise ApiError(404, f"No control endpoint {method} /_sandbox/{name}/{campaign_id}.")
-
-
-def _control_number(params: dict[str, list[str]], name: str) -> float:
-    values = params.get(name)
-    try:
-        number = float(values[0]) if values else None
-    except ValueError:
-        number = None
-    if number is None or not math.isfinite(number) or number < 0:
-        raise ApiError(400, f"Query parameter {name} must be a finite number of at least 0.")
-    return number
-
 
 def _encode(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")

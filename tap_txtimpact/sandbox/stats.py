@@ -23,7 +23,7 @@ class RequestStats:
             self._by_status: Counter[str] = Counter()
 
     def record(self, endpoint: str, campaign: str | None, status: str) -> None:
-        """Count one answered request; `status` is the HTTP status or "reset"."""
+        """Count one request by its HTTP status, or by "reset" when it got no response."""
         with self._lock:
             self._total += 1
             self._by_endpoint[endpoint] += 1

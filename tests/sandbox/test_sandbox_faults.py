@@ -16,7 +16,7 @@ def statuses(client: ReportClient, count: int) -> list[int]:
     return [client.get("DetailReport", 101, pageSize=5).status_code for _ in range(count)]
 
 
-def test_rate_limit_answers_429_with_retry_after(client_factory) -> None:
+def test_rate_limit_429_with_retry_after(client_factory) -> None:
     client = client_factory(requests_per_second=3)
     responses = [client.get("DetailReport", 101, pageSize=1) for _ in range(4)]
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
