@@ -69,6 +69,7 @@ class SandboxServer(ThreadingHTTPServer):
         self._faults = faults
         self._report_number = 0
         self._connections: set[socket.socket] = set()
+        self._reset_connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
     def set_faults(self, faults: Faults) -> None:
@@ -93,9 +94,22 @@ class SandboxServer(ThreadingHTTPServer):
             self._connections.add(request)
         super().process_request(request, client_address)
 
+    def mark_for_reset(self, connection: socket.socket) -> None:
+        """Make the end of this connection a TCP reset instead of a normal close."""
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self._connections_lock:
+            self._reset_connections.add(connection)
+
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
+            reset = request in self._reset_connections
+            self._reset_connections.discard(request)
+        if reset:
+            # Closing without shutdown(SHUT_WR) sends no FIN first, so with a zero
+            # linger time the client sees only the reset.
+            self.close_request(request)
+            return
         super().shutdown_request(request)
 
     def close_connections(self) -> None:
@@ -215,8 +229,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.server.stats.record(endpoint, campaign, "reset")
         logger.info("Injected connection reset for %s", self.path)
-        # A zero linger time makes close() send a TCP reset instead of a normal close.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.server.mark_for_reset(self.connection)
 
     def _send_cut(self, action: str, body: dict[str, Any], endpoint: str, campaign: str | None) -> None:
         """Send half of a 200 body, announced either as the whole body or as the half."""

@@ -107,7 +107,7 @@ def test_disconnect_every(client: ReportClient) -> None:
 def test_reset_every(client: ReportClient) -> None:
     client.sandbox.set_faults(reset_every=2)
     assert client.get("DetailReport", 101).status_code == 200
-    with pytest.raises(requests.exceptions.ConnectionError):
+    with pytest.raises(requests.exceptions.ConnectionError, match="reset"):
         client.get("DetailReport", 101)
     assert client.get("DetailReport", 101).status_code == 200
     assert client.sandbox.stats()["by_status"]["reset"] == 1
