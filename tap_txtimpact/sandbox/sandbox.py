@@ -23,9 +23,10 @@ from tap_txtimpact.sandbox.timestamps import format_time
 logger = logging.getLogger("tap_txtimpact.sandbox")
 
 DEFAULT_API_KEY = "sandbox-key"
-# The API document allows 3 requests per second per account, and 31 days is the sandbox's
-# own choice of maximum date range because the document names no number.
+# The API document allows 3 requests per second per account.
 DEFAULT_REQUESTS_PER_SECOND = 3.0
+# NOTE: the API document says a too long date range is rejected but names no maximum,
+# so 31 days is a guess.
 DEFAULT_MAX_RANGE_DAYS = 31
 DEFAULT_TICK_ADVANCE = 3600.0
 # How often the serving thread checks for a stop request, which bounds how long stop() takes.
@@ -43,17 +44,20 @@ class Sandbox:
 
     Args:
         seed: Seed for all generated data.
-        campaigns: Campaign id to initial session count; None uses the default layout
-            {101: 60, 102: 300, 103: 5000, 104: 0}.
+        campaigns: Campaign id to initial session count, or None for the default layout
+            {101: 60, 102: 300, 103: 5000, 104: 0}. Workflow templates are assigned by
+            position in this mapping.
         clock_start: Sandbox time at creation (ISO-8601 text, datetime or epoch seconds).
         arrivals_per_hour: Mean new sessions per non-empty campaign per simulated hour.
         workflows: Optional campaign id to prompt texts, replacing the built-in templates.
         api_keys: Accepted values of the `apikey` header.
-        requests_per_second: Rate limit per API key; 0 disables it.
-        max_range_days: Maximum span between startDateTime and endDateTime; 0 disables it.
+        requests_per_second: Rate limit per API key, or 0 for none.
+        max_range_days: Maximum days from startDateTime to endDateTime, or to the sandbox
+            time when endDateTime is absent; 0 disables the check. Requests without
+            startDateTime are not checked.
         faults: Faults to inject from the first request.
         host: Address to listen on.
-        port: Port to listen on; 0 picks a free port.
+        port: Port to listen on, or 0 for a free port.
         tick_seconds: When above 0, advance the clock every this many real seconds.
         tick_advance: Simulated seconds added by each tick.
     """
