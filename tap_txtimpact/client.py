@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import random
 import typing as t
@@ -17,7 +18,7 @@ from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 
-from tap_txtimpact.pagination import ReportPaginator
+from tap_txtimpact.pagination import PageToken, ReportPaginator
 from tap_txtimpact.throttle import RequestThrottle, ThrottledSession
 from tap_txtimpact.timestamps import (
     ONE_DAY,
@@ -99,6 +100,18 @@ def _server_message(response: requests.Response) -> str:
     return response.text[:MAX_SERVER_MESSAGE_CHARS]
 
 
+def _server_time(response: requests.Response) -> dt.datetime | None:
+    """Return the time in a response's ``Date`` header, if it has a valid one."""
+    header = response.headers.get("Date")
+    if not header:
+        return None
+
+    try:
+        return email.utils.parsedate_to_datetime(header).astimezone(dt.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
 def _retry_after_seconds(response: requests.Response) -> float | None:
     """Return the wait a ``Retry-After`` header asks for, if it holds a number."""
     header = response.headers.get("Retry-After")
@@ -113,7 +126,7 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-class TXTImpactStream(RESTStream[int]):
+class TXTImpactStream(RESTStream[PageToken]):
     """Base class of the streams that read a Workflow Report API endpoint.
 
     Subclasses set ``path`` (with a ``{campaign_id}`` placeholder), ``rows_key`` and
@@ -129,6 +142,8 @@ class TXTImpactStream(RESTStream[int]):
         self._bodies: dict[int, dict[str, t.Any]] = {}
         self._current_page: int | None = None
         self._window: tuple[dt.datetime, dt.datetime] | None = None
+        self.scan_latest_start = ""
+        self.scan_server_time: dt.datetime | None = None
         super().__init__(tap, **kwargs)
 
     @property
@@ -184,18 +199,20 @@ class TXTImpactStream(RESTStream[int]):
         value = self.config.get(setting)
         return parse_timestamp(value) if value else None
 
+    @property
+    def page_size(self) -> int:
+        """Return the configured ``pageSize``."""
+        return int(self.config.get("page_size", 500))
+
     def get_url_params(
         self,
         context: Context | None,
-        next_page_token: int | None,
+        next_page_token: PageToken | None,
     ) -> dict[str, t.Any]:
         """Return paging and date parameters for one page of one window."""
-        page = next_page_token or 1
+        page, page_size = next_page_token or PageToken(1, self.page_size)
         self._current_page = page
-        params: dict[str, t.Any] = {
-            "page": page,
-            "pageSize": int(self.config.get("page_size", 500)),
-        }
+        params: dict[str, t.Any] = {"page": page, "pageSize": page_size}
 
         if self._window is not None:
             window_start, window_end = self._window
@@ -272,6 +289,8 @@ class TXTImpactStream(RESTStream[int]):
 
         A window that the server rejects as too long is split and requested again.
         """
+        self.scan_latest_start = ""
+        self.scan_server_time = None
         pending: deque[tuple[dt.datetime, dt.datetime] | None] = deque(
             self.initial_windows(context),
         )
@@ -318,7 +337,24 @@ class TXTImpactStream(RESTStream[int]):
             raise RetriableAPIError(msg, response)
 
         self._bodies = {id(response): body}
+        if self.scan_server_time is None:
+            self.scan_server_time = _server_time(response)
         return body
+
+    def scan_bookmark(self) -> dt.datetime | None:
+        """Return the bookmark that the last completed scan justifies.
+
+        That is the latest session start seen. A scan that saw no rows falls back to
+        the server's clock when the scan began (the ``Date`` header), capped at the
+        run's start: whatever arrives later has a later last-answer time.
+        """
+        if self.scan_latest_start:
+            return parse_timestamp(self.scan_latest_start)
+
+        if self.scan_server_time is None:
+            return None
+
+        return min(self.scan_server_time, self.account.sync_started_at)
 
     def _describe_failure(self, response: requests.Response, reason: str) -> str:
         """Describe a failed request by endpoint, campaign, page and parameters."""
@@ -372,11 +408,15 @@ class TXTImpactStream(RESTStream[int]):
         error: Exception,
     ) -> RequestFailedError:
         """Wrap the last error of a request whose retries ran out."""
-        campaign = context.get("campaign_id") if context else None
+        try:
+            campaign: int | None = self.campaign_id_of(context)
+        except ValueError:
+            campaign = None
+
         msg = (
-            f"Giving up on stream '{self.name}' (campaign {campaign}, page "
-            f"{self._current_page}) after {self.backoff_max_tries()} attempts. "
-            f"Last error: {error}"
+            f"Giving up on {self.path.format(campaign_id=campaign)} (stream "
+            f"'{self.name}', campaign {campaign}, page {self._current_page}) after "
+            f"{self.backoff_max_tries()} attempts. Last error: {error}"
         )
         return RequestFailedError(msg)
 
@@ -430,6 +470,7 @@ class TXTImpactStream(RESTStream[int]):
         """Return a paginator that stops at the report's total."""
         return ReportPaginator(
             self.response_body,
+            page_size=self.page_size,
             rows_key=self.rows_key,
             total_key=self.total_key,
         )

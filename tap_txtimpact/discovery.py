@@ -7,6 +7,7 @@ import typing as t
 from singer_sdk.helpers.types import Context
 
 from tap_txtimpact import schemas
+from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.client import TXTImpactStream
 
 if t.TYPE_CHECKING:
@@ -34,7 +35,7 @@ class PromptDiscoveryRequest(TXTImpactStream):
         """Make one request without dates: any session shows the columns."""
         return [None]
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:  # noqa: ARG002
+    def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict[str, t.Any]:  # noqa: ARG002
         """Ask for a single row."""
         self._current_page = 1
         return {"page": 1, "pageSize": 1}

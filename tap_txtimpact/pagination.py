@@ -2,35 +2,51 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import typing as t
 
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.pagination import PageNumberPaginator
+from singer_sdk.pagination import BaseAPIPaginator
 
 if t.TYPE_CHECKING:
     import requests
+
+logger = logging.getLogger(__name__)
 
 
 class PaginationLoopError(FatalAPIError):
     """A page came back with the same rows as the page before it."""
 
 
-class ReportPaginator(PageNumberPaginator):
+class PageToken(t.NamedTuple):
+    """The ``page`` and ``pageSize`` of the next request."""
+
+    page: int
+    page_size: int
+
+
+class ReportPaginator(BaseAPIPaginator[PageToken]):
     """Requests pages 1, 2, 3, ... until the report's total is reached.
 
-    A short page does not end paging, because servers may cap the page size below
+    A short page does not end paging, because a server may cap the page size below
     ``pageSize`` without saying so. Paging ends when the rows received reach the
     report's total or a page comes back empty.
+
+    After a short page, the next requests use the page size the server really served,
+    so that ``(page - 1) * pageSize`` equals the rows already received. That is right
+    whether the server moves its offset with the capped size or with the requested one.
     """
 
     def __init__(
         self,
         body_of: t.Callable[[requests.Response], dict[str, t.Any]],
         *,
+        page_size: int,
         rows_key: str,
         total_key: str,
     ) -> None:
-        super().__init__(start_value=1)
+        super().__init__(start_value=PageToken(1, page_size))
         self._body_of = body_of
         self._rows_key = rows_key
         self._total_key = total_key
@@ -48,17 +64,36 @@ class ReportPaginator(PageNumberPaginator):
         page_identity = (repr(rows[0]), repr(rows[-1]))
         if page_identity == self._previous_page:
             msg = (
-                f"Page {self.current_value} repeated the rows of page "
-                f"{self.current_value - 1}: the server appears to ignore the `page` "
-                "parameter, so paging was stopped to avoid a loop."
+                f"Page {self.current_value.page} repeated the rows of the page before "
+                "it: the server appears to ignore the `page` parameter, so paging was "
+                "stopped to avoid a loop."
             )
             raise PaginationLoopError(msg)
 
         self._previous_page = page_identity
         self.rows_received += len(rows)
+        self._last_page_rows = len(rows)
 
         total = body.get(self._total_key)
         if not isinstance(total, int):
             return True
 
         return self.rows_received < total
+
+    def get_next(self, response: requests.Response) -> PageToken:  # noqa: ARG002
+        """Return the next page, at the page size the server really serves."""
+        page, page_size = self.current_value
+        served = self._last_page_rows
+        if served >= page_size:
+            return PageToken(page + 1, page_size)
+
+        # Largest page size that both divides the rows received so far and fits what
+        # the server served, so the next page starts right after the last row.
+        new_size = math.gcd(self.rows_received, served)
+        logger.info(
+            "The API served %d rows for pageSize %d; continuing with pageSize %d",
+            served,
+            page_size,
+            new_size,
+        )
+        return PageToken(self.rows_received // new_size + 1, new_size)

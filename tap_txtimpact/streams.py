@@ -11,6 +11,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_txtimpact import schemas
+from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.client import ApiAccount, TXTImpactStream
 from tap_txtimpact.prompts import (
     PromptAnswer,
@@ -33,6 +34,29 @@ def _text_or_none(value: t.Any) -> str | None:  # noqa: ANN401
     if value is None or value == "":
         return None
     return str(value)
+
+
+def keep_scan_bookmark(stream: Stream, context: Context | None, bookmark: dt.datetime | None) -> None:
+    """Give a partition whose completed scan emitted no records a bookmark anyway.
+
+    The SDK sets bookmarks from records only, so a campaign without sessions (or a
+    ``responses`` partition without answers) would otherwise scan its whole date
+    range on every run.
+    """
+    if bookmark is None or stream.replication_key is None:
+        return
+
+    state = stream.get_context_state(context)
+    if state.get("progress_markers", {}).get("replication_key_value"):
+        return
+
+    value = bookmark.isoformat()
+    saved = state.get("replication_key_value")
+    if saved and parse_timestamp(str(saved)) >= bookmark:
+        return
+
+    state["replication_key"] = stream.replication_key
+    state["replication_key_value"] = value
 
 
 class CampaignPartitionsMixin:
@@ -103,7 +127,7 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
     rows_key = "WorkflowResponseReportDataList"
     total_key = "TotalFilteredCount"
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
+    def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict[str, t.Any]:
         """Ask for every status, as the report's rows should all land."""
         params = super().get_url_params(context, next_page_token)
         params["status"] = "all"
@@ -114,6 +138,7 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
         self.begin_partition(context)
         self.current_campaign_id = self.campaign_id_of(context)
         yield from self.request_windows(context)
+        keep_scan_bookmark(self, context, self.scan_bookmark())
 
     def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
         """Turn one page of session rows into records."""
@@ -121,6 +146,7 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
         records = []
         for row in self.report_rows(response):
             started_at = row.get("SessionStartTime") or ""
+            self.scan_latest_start = max(self.scan_latest_start, started_at)
             if not self.in_configured_range(started_at):
                 continue
 
@@ -155,7 +181,7 @@ class ParticipationSummaryStream(CampaignPartitionsMixin, TXTImpactStream):
         """Request one page only: the totals come with every page."""
         return None
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:  # noqa: ARG002
+    def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict[str, t.Any]:  # noqa: ARG002
         """Ask for one row without date filters, so the totals cover all time."""
         self._current_page = 1
         return {"page": 1, "pageSize": 1}
@@ -247,6 +273,13 @@ class DetailStream(IncrementalReportStream):
         self._page_number = 0
         yield from self.request_windows(context)
 
+        bookmark = self.scan_bookmark()
+        if self.selected:
+            keep_scan_bookmark(self, context, bookmark)
+        responses = self.responses_stream
+        if responses is not None:
+            keep_scan_bookmark(responses, {"campaign_id": self.campaign_id}, bookmark)
+
     def _decode(self, session_id: str, column: str, raw: t.Any) -> PromptAnswer | None:  # noqa: ANN401
         """Decode a prompt value, keeping an invalid one as text with a warning."""
         try:
@@ -304,6 +337,7 @@ class DetailStream(IncrementalReportStream):
         answers: list[dict[str, t.Any]] = []
         for row in rows:
             started_at = row.get("SessionDateTime") or ""
+            self.scan_latest_start = max(self.scan_latest_start, started_at)
             if not self.in_configured_range(started_at):
                 continue
 
