@@ -59,6 +59,7 @@ class Sandbox:
         host: Address to listen on.
         port: Port to listen on, or 0 for a free port.
         tick_seconds: When above 0, advance the clock every this many real seconds.
+            Setting the attribute to 0 while running stops the ticker.
         tick_advance: Simulated seconds added by each tick.
     """
 
@@ -156,7 +157,12 @@ class Sandbox:
         self.stop()
 
     def _tick(self) -> None:
-        while not self._stopping.wait(self.tick_seconds):
+        # The interval is read on every round, so setting tick_seconds to 0 on a running
+        # sandbox stops the ticker instead of advancing the clock without pause.
+        while True:
+            interval = self.tick_seconds
+            if interval <= 0 or self._stopping.wait(interval):
+                return
             self.data.advance(self.tick_advance)
             logger.info("Clock advanced by %g s to %s", self.tick_advance, self.now)
 

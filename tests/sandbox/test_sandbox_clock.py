@@ -162,3 +162,14 @@ def test_ground_truth_over_http(client: ReportClient) -> None:
     sessions = client.control("GET", "sessions/101").json()
     assert sessions == json.loads(json.dumps(client.sandbox.sessions(101)))
     assert client.control("GET", "sessions/999").status_code == 404
+
+
+def test_ticker_stops_when_interval_zeroed(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tick_seconds=0.02, tick_advance=60)
+    time.sleep(0.1)
+    sandbox.tick_seconds = 0
+    time.sleep(0.1)
+    stopped_at = sandbox.now
+    time.sleep(0.2)
+    assert sandbox.now == stopped_at
+    assert stopped_at > CLOCK_START
