@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlparse
 
+import msgspec
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 
-from tap_txtimpact.pagination import PageToken, ReportPaginator
+from tap_txtimpact.fast_path import writer_encodes_structs
+from tap_txtimpact.pagination import PageSummary, PageToken, ReportPaginator
 from tap_txtimpact.throttle import RequestThrottle, ThrottledSession
 from tap_txtimpact.timestamps import (
     ONE_DAY,
@@ -140,10 +142,12 @@ class TXTImpactStream(RESTStream[PageToken]):
     def __init__(self, tap: Tap, account: ApiAccount, **kwargs: t.Any) -> None:  # noqa: ANN401
         self.account = account
         self._bodies: dict[int, dict[str, t.Any]] = {}
+        self._summaries: dict[int, PageSummary] = {}
         self._current_page: int | None = None
         self._window: tuple[dt.datetime, dt.datetime] | None = None
         self.scan_latest_start = ""
         self.scan_server_time: dt.datetime | None = None
+        self.writer_encodes_structs = writer_encodes_structs(tap.message_writer)
         super().__init__(tap, **kwargs)
 
     @property
@@ -321,8 +325,8 @@ class TXTImpactStream(RESTStream[PageToken]):
     def _parse_body(self, response: requests.Response) -> dict[str, t.Any]:
         """Parse a 2xx body once, and keep only the latest one."""
         try:
-            body = json.loads(response.content)
-        except ValueError as error:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as error:
             msg = self._describe_failure(
                 response,
                 f"the body is not valid JSON ({error}); it may have been cut off",
@@ -336,7 +340,16 @@ class TXTImpactStream(RESTStream[PageToken]):
             )
             raise RetriableAPIError(msg, response)
 
+        rows = body[self.rows_key]
+        total = body.get(self.total_key)
         self._bodies = {id(response): body}
+        self._summaries = {
+            id(response): PageSummary(
+                row_count=len(rows),
+                total=total if isinstance(total, int) else None,
+                identity=(repr(rows[0]), repr(rows[-1])) if rows else None,
+            ),
+        }
         if self.scan_server_time is None:
             self.scan_server_time = _server_time(response)
         return body
@@ -344,17 +357,26 @@ class TXTImpactStream(RESTStream[PageToken]):
     def scan_bookmark(self) -> dt.datetime | None:
         """Return the bookmark that the last completed scan justifies.
 
-        That is the latest session start seen. A scan that saw no rows falls back to
-        the server's clock when the scan began (the ``Date`` header), capped at the
-        run's start: whatever arrives later has a later last-answer time.
+        That is the latest session start among the rows kept, but no later than the
+        server's clock when the scan began (its first ``Date`` header). A scan takes
+        time: an older session answered while later pages were read has a last-answer
+        time after the scan began, and the next run must still ask for it. A scan
+        that kept no rows uses the server's clock alone. The result is also capped at
+        the run's start and at ``end_date``.
         """
+        candidates = []
         if self.scan_latest_start:
-            return parse_timestamp(self.scan_latest_start)
-
-        if self.scan_server_time is None:
+            candidates.append(parse_timestamp(self.scan_latest_start))
+        if self.scan_server_time is not None:
+            candidates.append(self.scan_server_time)
+        if not candidates:
             return None
 
-        return min(self.scan_server_time, self.account.sync_started_at)
+        candidates.append(self.account.sync_started_at)
+        end_date = self.configured_date("end_date")
+        if end_date is not None:
+            candidates.append(end_date)
+        return min(candidates)
 
     def _describe_failure(self, response: requests.Response, reason: str) -> str:
         """Describe a failed request by endpoint, campaign, page and parameters."""
@@ -469,13 +491,19 @@ class TXTImpactStream(RESTStream[PageToken]):
     def get_new_paginator(self) -> ReportPaginator:
         """Return a paginator that stops at the report's total."""
         return ReportPaginator(
-            self.response_body,
+            self.page_summary,
             page_size=self.page_size,
-            rows_key=self.rows_key,
-            total_key=self.total_key,
         )
 
     def report_rows(self, response: requests.Response) -> list[dict[str, t.Any]]:
         """Return the rows of one page."""
         rows: list[dict[str, t.Any]] = self.response_body(response)[self.rows_key]
         return rows
+
+    def release_page(self, response: requests.Response) -> None:
+        """Drop a parsed page once its records are built, so only one page is in memory."""
+        self._bodies.pop(id(response), None)
+
+    def page_summary(self, response: requests.Response) -> PageSummary:
+        """Return what the paginator needs to know about a page."""
+        return self._summaries[id(response)]

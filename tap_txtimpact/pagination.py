@@ -26,6 +26,14 @@ class PageToken(t.NamedTuple):
     page_size: int
 
 
+class PageSummary(t.NamedTuple):
+    """What paging needs from a parsed page, kept after the page itself is released."""
+
+    row_count: int
+    total: int | None
+    identity: tuple[str, str] | None
+
+
 class ReportPaginator(BaseAPIPaginator[PageToken]):
     """Requests pages 1, 2, 3, ... until the report's total is reached.
 
@@ -40,29 +48,24 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
 
     def __init__(
         self,
-        body_of: t.Callable[[requests.Response], dict[str, t.Any]],
+        summary_of: t.Callable[[requests.Response], PageSummary],
         *,
         page_size: int,
-        rows_key: str,
-        total_key: str,
     ) -> None:
         super().__init__(start_value=PageToken(1, page_size))
-        self._body_of = body_of
-        self._rows_key = rows_key
-        self._total_key = total_key
+        self._summary_of = summary_of
         self.rows_received = 0
+        self._last_page_rows = 0
         self._previous_page: tuple[str, str] | None = None
 
     def has_more(self, response: requests.Response) -> bool:
         """Return whether rows remain after this page."""
-        body = self._body_of(response)
-        rows = body.get(self._rows_key) or []
-        if not rows:
+        summary = self._summary_of(response)
+        if not summary.row_count:
             return False
 
         # A server that ignores `page` would send page 1 forever.
-        page_identity = (repr(rows[0]), repr(rows[-1]))
-        if page_identity == self._previous_page:
+        if summary.identity == self._previous_page:
             msg = (
                 f"Page {self.current_value.page} repeated the rows of the page before "
                 "it: the server appears to ignore the `page` parameter, so paging was "
@@ -70,15 +73,14 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
             )
             raise PaginationLoopError(msg)
 
-        self._previous_page = page_identity
-        self.rows_received += len(rows)
-        self._last_page_rows = len(rows)
+        self._previous_page = summary.identity
+        self.rows_received += summary.row_count
+        self._last_page_rows = summary.row_count
 
-        total = body.get(self._total_key)
-        if not isinstance(total, int):
+        if summary.total is None:
             return True
 
-        return self.rows_received < total
+        return self.rows_received < summary.total
 
     def get_next(self, response: requests.Response) -> PageToken:  # noqa: ARG002
         """Return the next page, at the page size the server really serves."""

@@ -13,7 +13,8 @@ import json
 import re
 import typing as t
 import unicodedata
-from dataclasses import dataclass
+
+import msgspec
 
 #: Longest property name in bytes. PostgreSQL truncates identifiers at 63 bytes, and
 #: the SDK's schema flattening appends ``__media`` (7 bytes) to object properties.
@@ -133,15 +134,17 @@ def name_prompt_properties(
     return names
 
 
-@dataclass(frozen=True)
-class PromptAnswer:
-    """A decoded prompt value: the subscriber's text and media URLs."""
+class PromptAnswer(msgspec.Struct, frozen=True):
+    """A decoded prompt value: the subscriber's text and media URLs.
+
+    msgspec encodes it as the JSON object ``{"text": ..., "media": [...]}``.
+    """
 
     text: str | None
     media: list[str]
 
     def as_record(self) -> dict[str, t.Any]:
-        """Return the answer as a record property value."""
+        """Return the answer as a plain record property value."""
         return {"text": self.text, "media": self.media}
 
 
@@ -155,6 +158,16 @@ class PromptValueError(ValueError):
     def __init__(self, reason: str, answer: PromptAnswer) -> None:
         super().__init__(reason)
         self.answer = answer
+
+
+class _EncodedAnswer(msgspec.Struct):
+    """The documented shape of a prompt value, for the fast decoding path."""
+
+    Text: str | None = None
+    Media: list[str] | None = None
+
+
+_decode_documented = msgspec.json.Decoder(_EncodedAnswer).decode
 
 
 def _media_list(media: t.Any) -> list[str]:  # noqa: ANN401
@@ -185,6 +198,23 @@ def decode_prompt_value(raw: t.Any) -> PromptAnswer | None:  # noqa: ANN401
     if raw is None or raw == "":
         return None
 
+    if isinstance(raw, str):
+        try:
+            documented = _decode_documented(raw)
+        except msgspec.DecodeError:
+            pass
+        else:
+            media = documented.Media
+            return PromptAnswer(
+                text=documented.Text or None,
+                media=[url for url in media if url] if media else [],
+            )
+
+    return _decode_other_shapes(raw)
+
+
+def _decode_other_shapes(raw: t.Any) -> PromptAnswer:  # noqa: ANN401
+    """Decode a value that is not the documented JSON object, or raise."""
     if isinstance(raw, dict):
         decoded: t.Any = raw
     elif isinstance(raw, str):

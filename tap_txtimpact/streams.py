@@ -13,6 +13,7 @@ from singer_sdk.helpers.types import Context
 from tap_txtimpact import schemas
 from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.client import ApiAccount, TXTImpactStream
+from tap_txtimpact.fast_path import FastRecordPathMixin, writer_encodes_structs
 from tap_txtimpact.prompts import (
     PromptAnswer,
     PromptValueError,
@@ -24,6 +25,13 @@ from tap_txtimpact.timestamps import parse_timestamp, to_record_timestamp
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.tap_base import Tap
+
+#: Distinct raw prompt values kept decoded per Detail Report stream.
+ANSWER_CACHE_SIZE = 4096
+
+#: Longest raw prompt value worth caching. Choices and ratings repeat and are short;
+#: free text and media URLs are mostly unique, and caching them would only grow memory.
+CACHED_VALUE_MAX_CHARS = 64
 
 PARTICIPATION_PATH = "/workflow/{campaign_id}/ResponseReport"
 DETAIL_PATH = "/workflow/{campaign_id}/DetailReport"
@@ -37,26 +45,30 @@ def _text_or_none(value: t.Any) -> str | None:  # noqa: ANN401
 
 
 def keep_scan_bookmark(stream: Stream, context: Context | None, bookmark: dt.datetime | None) -> None:
-    """Give a partition whose completed scan emitted no records a bookmark anyway.
+    """Set a partition's bookmark from its completed scan, never lowering it.
 
-    The SDK sets bookmarks from records only, so a campaign without sessions (or a
-    ``responses`` partition without answers) would otherwise scan its whole date
-    range on every run.
+    The SDK would take the largest replication key among emitted records. That misses
+    answers given to older sessions while later pages were read, and it skips
+    partitions that emitted nothing, which would then rescan their whole date range on
+    every run. ``TXTImpactStream.scan_bookmark`` covers both cases.
     """
     if bookmark is None or stream.replication_key is None:
         return
 
     state = stream.get_context_state(context)
-    if state.get("progress_markers", {}).get("replication_key_value"):
-        return
-
-    value = bookmark.isoformat()
     saved = state.get("replication_key_value")
-    if saved and parse_timestamp(str(saved)) >= bookmark:
+    if saved and parse_timestamp(str(saved)) > bookmark:
+        bookmark = parse_timestamp(str(saved))
+
+    markers = state.get("progress_markers")
+    if markers and "replication_key_value" in markers:
+        # Records went through the SDK's own bookmark tracking; it promotes this
+        # value when the partition is finalized.
+        markers["replication_key_value"] = bookmark.isoformat()
         return
 
     state["replication_key"] = stream.replication_key
-    state["replication_key_value"] = value
+    state["replication_key_value"] = bookmark.isoformat()
 
 
 class CampaignPartitionsMixin:
@@ -70,7 +82,7 @@ class CampaignPartitionsMixin:
         return [{"campaign_id": int(campaign)} for campaign in self.config["campaign_ids"]]
 
 
-class IncrementalReportStream(TXTImpactStream):
+class IncrementalReportStream(FastRecordPathMixin, TXTImpactStream):
     """A report stream that keeps a bookmark on its session start time.
 
     The API filters ``lastUpdated`` on each session's last answer time, not on the
@@ -146,9 +158,10 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
         records = []
         for row in self.report_rows(response):
             started_at = row.get("SessionStartTime") or ""
-            self.scan_latest_start = max(self.scan_latest_start, started_at)
             if not self.in_configured_range(started_at):
                 continue
+
+            self.scan_latest_start = max(self.scan_latest_start, started_at)
 
             records.append(
                 {
@@ -162,6 +175,7 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
                 }
             )
 
+        self.release_page(response)
         return iter(records)
 
 
@@ -234,6 +248,8 @@ class DetailStream(IncrementalReportStream):
         self._unknown_prompts_reported: set[str] = set()
         self._page_number = 0
         self._page_last_record: dict[str, t.Any] | None = None
+        # An empty value means unanswered, so the cache starts with it.
+        self._answer_cache: dict[str, PromptAnswer | None] = {"": None}
         super().__init__(
             tap,
             account,
@@ -281,9 +297,14 @@ class DetailStream(IncrementalReportStream):
             keep_scan_bookmark(responses, {"campaign_id": self.campaign_id}, bookmark)
 
     def _decode(self, session_id: str, column: str, raw: t.Any) -> PromptAnswer | None:  # noqa: ANN401
-        """Decode a prompt value, keeping an invalid one as text with a warning."""
+        """Decode a prompt value, keeping an invalid one as text with a warning.
+
+        Ratings, choices and other short answers repeat across sessions, so decoded
+        values are cached by their raw text.
+        """
+        cache = self._answer_cache
         try:
-            return decode_prompt_value(raw)
+            answer = decode_prompt_value(raw)
         except PromptValueError as error:
             self.logger.warning(
                 "Campaign %s, session %s: the value of prompt column %r is %s; it "
@@ -294,6 +315,13 @@ class DetailStream(IncrementalReportStream):
                 error,
             )
             return error.answer
+
+        if isinstance(raw, str) and len(raw) <= CACHED_VALUE_MAX_CHARS:
+            if len(cache) >= ANSWER_CACHE_SIZE:
+                cache.clear()
+                cache[""] = None
+            cache[raw] = answer
+        return answer
 
     def _report_unknown_prompts(self, prompt_texts: list[str]) -> None:
         """Name prompts missing from the schema and warn about them once."""
@@ -316,60 +344,74 @@ class DetailStream(IncrementalReportStream):
             self.name,
         )
 
+    def _prompt_specs(self, row: dict[str, t.Any]) -> list[tuple[str, str, bool]]:
+        """Return ``(column, property, in schema)`` for each prompt column of a row."""
+        fixed_columns = schemas.DETAIL_FIXED_COLUMNS
+        unknown = [c for c in row if c not in fixed_columns and c not in self.prompt_columns]
+        if unknown:
+            self._report_unknown_prompts(unknown)
+
+        schema_properties = self.schema["properties"]
+        return [
+            (column, self.prompt_columns[column], self.prompt_columns[column] in schema_properties)
+            for column in row
+            if column not in fixed_columns
+        ]
+
     def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
         """Turn one page into records and hand its answers to ``responses``."""
         rows = self.report_rows(response)
         self._page_number += 1
-        schema_properties = self.schema["properties"]
-        fixed_columns = schemas.DETAIL_FIXED_COLUMNS
         responses = self.responses_stream
-
-        if rows:
-            unknown = [
-                column
-                for column in rows[0]
-                if column not in fixed_columns and column not in self.prompt_columns
-            ]
-            if unknown:
-                self._report_unknown_prompts(unknown)
+        as_structs = self.fast_path_enabled
+        campaign_id = self.campaign_id
+        cache = self._answer_cache
+        specs = self._prompt_specs(rows[0]) if rows else []
+        row_width = len(specs) + len(schemas.DETAIL_FIXED_COLUMNS)
 
         records = []
         answers: list[dict[str, t.Any]] = []
         for row in rows:
             started_at = row.get("SessionDateTime") or ""
-            self.scan_latest_start = max(self.scan_latest_start, started_at)
             if not self.in_configured_range(started_at):
                 continue
 
+            self.scan_latest_start = max(self.scan_latest_start, started_at)
+            if len(row) != row_width:
+                # Rows are documented to share one set of columns; re-read the odd one.
+                specs = self._prompt_specs(row)
+                row_width = len(row)
+
             session_id = str(row.get("SessionId"))
+            # The fixed columns are strings; `or None` turns "" into null.
             record: dict[str, t.Any] = {
-                "campaign_id": self.campaign_id,
+                "campaign_id": campaign_id,
                 "session_id": session_id,
                 "mobile_number": row.get("MobileNumber"),
                 "session_date_time": to_record_timestamp(started_at),
-                "workflow_status": _text_or_none(row.get("WorkflowStatus")),
-                "name": _text_or_none(row.get("Name")),
-                "email": _text_or_none(row.get("Email")),
-                "custom1": _text_or_none(row.get("Custom1")),
-                "custom2": _text_or_none(row.get("Custom2")),
-                "custom3": _text_or_none(row.get("Custom3")),
-                "custom4": _text_or_none(row.get("Custom4")),
-                "dob": _text_or_none(row.get("DOB")),
+                "workflow_status": row.get("WorkflowStatus") or None,
+                "name": row.get("Name") or None,
+                "email": row.get("Email") or None,
+                "custom1": row.get("Custom1") or None,
+                "custom2": row.get("Custom2") or None,
+                "custom3": row.get("Custom3") or None,
+                "custom4": row.get("Custom4") or None,
+                "dob": row.get("DOB") or None,
             }
 
-            for column, raw in row.items():
-                if column in fixed_columns:
-                    continue
-
-                property_name = self.prompt_columns[column]
-                answer = self._decode(session_id, column, raw)
-                if property_name in schema_properties:
-                    record[property_name] = None if answer is None else answer.as_record()
+            for column, property_name, in_schema in specs:
+                raw = row.get(column, "")
+                if raw.__class__ is str and raw in cache:
+                    answer = cache[raw]
+                else:
+                    answer = self._decode(session_id, column, raw)
+                if in_schema:
+                    record[property_name] = answer if answer is None or as_structs else answer.as_record()
 
                 if responses is not None and answer is not None:
                     answers.append(
                         {
-                            "campaign_id": self.campaign_id,
+                            "campaign_id": campaign_id,
                             "session_id": session_id,
                             "mobile_number": record["mobile_number"],
                             "session_date_time": record["session_date_time"],
@@ -383,9 +425,10 @@ class DetailStream(IncrementalReportStream):
             records.append(record)
 
         if responses is not None and records:
-            responses.queue_page(self.campaign_id, self._page_number, answers)
+            responses.queue_page(campaign_id, self._page_number, answers)
             self._page_last_record = records[-1]
 
+        self.release_page(response)
         return iter(records)
 
     def generate_child_contexts(
@@ -404,7 +447,7 @@ def detail_stream_name(campaign_id: int) -> str:
     return f"detail_{campaign_id}"
 
 
-class ResponsesStream(Stream):
+class ResponsesStream(FastRecordPathMixin, Stream):
     """Answered prompts of every campaign in long form, one record per answer.
 
     A child of the Detail Report streams: each page those streams request is handed
@@ -422,6 +465,7 @@ class ResponsesStream(Stream):
 
     def __init__(self, tap: Tap, account: ApiAccount) -> None:
         self.account = account
+        self.writer_encodes_structs = writer_encodes_structs(tap.message_writer)
         self._queued: dict[tuple[int, int], list[dict[str, t.Any]]] = {}
         super().__init__(tap)
 

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_txtimpact import schemas
 from tap_txtimpact.client import ApiAccount
 from tap_txtimpact.discovery import PromptDiscoveryRequest
+from tap_txtimpact.output import BufferedStdoutWriter
 from tap_txtimpact.prompts import name_prompt_properties
 from tap_txtimpact.streams import (
     DetailStream,
@@ -31,6 +32,7 @@ class TapTXTImpact(Tap):
 
     name = "tap-txtimpact"
     dynamic_catalog = True
+    message_writer_class = BufferedStdoutWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -38,6 +38,10 @@ def to_record_timestamp(value: str | None) -> str | None:
     if not value:
         return None
 
+    # The API's own form, 2026-04-24T14:22:10Z, needs only its suffix changed.
+    if len(value) == 20 and value[-1] == "Z" and value[10] == "T":
+        return f"{value[:19]}+00:00"
+
     return parse_timestamp(value).isoformat()
 
 

@@ -7,6 +7,8 @@ endpoints need no API key, are not rate limited and are not counted in the stati
 
 from __future__ import annotations
 
+import email.utils
+
 import json
 import logging
 import re
@@ -133,6 +135,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
     server_version = "TXTImpactSandbox/1.0"
     timeout = IDLE_TIMEOUT_SECONDS
     server: SandboxServer
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """Return the Date header from the sandbox clock, as a real server's clock would be.
+
+        Clients may read the server's time from this header, so it must agree with the
+        session and answer times the sandbox serves.
+        """
+        return email.utils.formatdate(self.server.data.now if timestamp is None else timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
         logger.info("%s %s", self.client_address[0], format % args)
