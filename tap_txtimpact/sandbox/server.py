@@ -8,7 +8,6 @@ endpoints need no API key, are not rate limited and are not counted in the stati
 from __future__ import annotations
 
 import email.utils
-
 import json
 import logging
 import re
