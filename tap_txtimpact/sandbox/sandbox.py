@@ -18,6 +18,7 @@ from tap_txtimpact.sandbox.data import (
 from tap_txtimpact.sandbox.faults import Faults
 from tap_txtimpact.sandbox.server import SandboxServer
 from tap_txtimpact.sandbox.stats import RequestStats
+from tap_txtimpact.sandbox.ticker import ClockTicker
 from tap_txtimpact.sandbox.timestamps import format_time
 
 logger = logging.getLogger("tap_txtimpact.sandbox")
@@ -59,7 +60,7 @@ class Sandbox:
         host: Address to listen on.
         port: Port to listen on, or 0 for a free port.
         tick_seconds: When above 0, advance the clock every this many real seconds.
-            Setting the attribute to 0 while running stops the ticker.
+            The `tick_seconds` property changes it while running.
         tick_advance: Simulated seconds added by each tick.
     """
 
@@ -83,21 +84,16 @@ class Sandbox:
             api_keys = (api_keys,)
         if max_range_days < 0:
             raise ValueError(f"max_range_days must be zero or more, got {max_range_days}")
-        if tick_seconds < 0 or tick_advance < 0:
-            raise ValueError("tick_seconds and tick_advance must be zero or more")
         self.data = SandboxData(seed, campaigns, clock_start, arrivals_per_hour, workflows)
         self.api_keys = tuple(api_keys)
         self.requests_per_second = requests_per_second
         self.max_range_days = max_range_days
         self.host = host
-        self.tick_seconds = tick_seconds
-        self.tick_advance = tick_advance
+        self._ticker = ClockTicker(self.data, tick_seconds, tick_advance)
         self._requested_port = port
         self._initial_faults = faults or Faults()
         self._server: SandboxServer | None = None
         self._serve_thread: threading.Thread | None = None
-        self._tick_thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._stats = RequestStats()
 
     def start(self) -> Sandbox:
@@ -113,7 +109,6 @@ class Sandbox:
             self._initial_faults,
             self._stats,
         )
-        self._stopping.clear()
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
@@ -121,9 +116,7 @@ class Sandbox:
             daemon=True,
         )
         self._serve_thread.start()
-        if self.tick_seconds:
-            self._tick_thread = threading.Thread(target=self._tick, name="sandbox-ticker", daemon=True)
-            self._tick_thread.start()
+        self._ticker.start()
         logger.info("Sandbox listening on %s", self.url)
         return self
 
@@ -132,17 +125,15 @@ class Sandbox:
         server = self._server
         if server is None:
             return
-        self._stopping.set()
+        self._ticker.stop()
         server.shutdown()
         server.close_connections()
         server.server_close()
-        for thread in (self._serve_thread, self._tick_thread):
-            if thread is not None:
-                thread.join()
+        if self._serve_thread is not None:
+            self._serve_thread.join()
         self._initial_faults = server.faults
         self._server = None
         self._serve_thread = None
-        self._tick_thread = None
         logger.info("Sandbox stopped")
 
     def __enter__(self) -> Sandbox:
@@ -156,15 +147,29 @@ class Sandbox:
     ) -> None:
         self.stop()
 
-    def _tick(self) -> None:
-        # The interval is read on every round, so setting tick_seconds to 0 on a running
-        # sandbox stops the ticker instead of advancing the clock without pause.
-        while True:
-            interval = self.tick_seconds
-            if interval <= 0 or self._stopping.wait(interval):
-                return
-            self.data.advance(self.tick_advance)
-            logger.info("Clock advanced by %g s to %s", self.tick_advance, self.now)
+    @property
+    def tick_seconds(self) -> float:
+        """Real seconds between clock ticks; 0 means no ticks.
+
+        Setting it on a running sandbox takes effect at once: 0 pauses the ticker before
+        the setter returns, and a positive value starts or retimes it.
+        """
+        return self._ticker.interval
+
+    @tick_seconds.setter
+    def tick_seconds(self, seconds: float) -> None:
+        self._ticker.set_interval(seconds)
+
+    @property
+    def tick_advance(self) -> float:
+        """Simulated seconds added by each tick."""
+        return self._ticker.advance
+
+    @tick_advance.setter
+    def tick_advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"tick_advance must be zero or more, got {seconds}")
+        self._ticker.advance = seconds
 
     def _running_server(self) -> SandboxServer:
         if self._server is None:

@@ -164,12 +164,20 @@ def test_ground_truth_over_http(client: ReportClient) -> None:
     assert client.control("GET", "sessions/999").status_code == 404
 
 
-def test_ticker_stops_when_interval_zeroed(sandbox_factory) -> None:
-    sandbox = sandbox_factory(tick_seconds=0.02, tick_advance=60)
+def test_ticker_pauses_at_once(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tick_seconds=0.01, tick_advance=60)
     time.sleep(0.1)
     sandbox.tick_seconds = 0
+    paused_at = sandbox.now
     time.sleep(0.1)
-    stopped_at = sandbox.now
-    time.sleep(0.2)
-    assert sandbox.now == stopped_at
-    assert stopped_at > CLOCK_START
+    assert sandbox.now == paused_at
+    assert paused_at > CLOCK_START
+
+
+def test_ticker_resumes(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tick_advance=60)
+    sandbox.tick_seconds = 0.01
+    deadline = time.monotonic() + 5
+    while sandbox.now == CLOCK_START and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sandbox.now > CLOCK_START
