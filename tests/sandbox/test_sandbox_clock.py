@@ -181,3 +181,9 @@ def test_ticker_resumes(sandbox_factory) -> None:
     while sandbox.now == CLOCK_START and time.monotonic() < deadline:
         time.sleep(0.02)
     assert sandbox.now > CLOCK_START
+
+
+def test_date_header_follows_clock(client: ReportClient) -> None:
+    client.sandbox.advance(3600)
+    response = client.get("DetailReport", 101)
+    assert response.headers["Date"] == "Fri, 24 Apr 2026 13:00:00 GMT"
