@@ -26,9 +26,9 @@ if t.TYPE_CHECKING:
 class FastRecordPathMixin:
     """Skips SDK per-record steps that cannot change a record of this tap.
 
-    The fast path applies when the tap's own writer is in use, no stream map or
-    flattening is configured, no property is deselected and the stream is
-    incremental. Otherwise every SDK step runs as usual.
+    The fast path applies when records go to stdout through the tap's own writer
+    (not to BATCH files), no stream map or flattening is configured, no property is
+    deselected and the stream is incremental. Otherwise every SDK step runs as usual.
 
     NOTE: this overrides two private ``singer_sdk.Stream`` methods,
     ``_generate_record_messages`` and ``_increment_stream_state``, as they are in
@@ -41,6 +41,11 @@ class FastRecordPathMixin:
     stream_maps: list[t.Any]
     mask: t.Mapping[tuple[str, ...], bool]
     writer_encodes_structs: bool
+    config: t.Mapping[str, t.Any]
+
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> t.Any:  # noqa: ANN401
+        """Return the BATCH settings, as ``singer_sdk.Stream`` does."""
+        return super().get_batch_config(config)  # type: ignore[misc]
 
     @cached_property
     def fast_path_enabled(self) -> bool:
@@ -48,6 +53,7 @@ class FastRecordPathMixin:
         stream_maps = self.stream_maps
         return (
             self.writer_encodes_structs
+            and self.get_batch_config(self.config) is None
             and self.replication_method == "INCREMENTAL"
             and len(stream_maps) == 1
             and type(stream_maps[0]) is SameRecordTransform

@@ -42,9 +42,10 @@ def run_sync(
     *,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
+    message_writer: t.Any = None,  # noqa: ANN401
 ) -> SyncOutput:
     """Sync in-process and return every message written to stdout."""
-    tap = TapTXTImpact(config=config, state=state, catalog=catalog)
+    tap = TapTXTImpact(config=config, state=state, catalog=catalog, message_writer=message_writer)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         tap.sync_all()

@@ -303,3 +303,23 @@ def test_out_of_range_rows_filtered(campaign: FakeCampaign) -> None:
     second = run_sync(base_config(start_date="2026-04-01T10:00:00Z"), state=state)
     ids = {r["session_id"] for r in second.records("detail_42")}
     assert campaign.sessions[0].session_id not in ids
+
+
+def test_batch_files_hold_plain_objects(campaign: FakeCampaign, tmp_path: t.Any) -> None:  # noqa: ANN401
+    import gzip
+
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}"},
+    }
+    output = run_sync(base_config(batch_config=batch_config))
+    batches = [m for m in output.messages if m["type"] == "BATCH" and m["stream"] == "detail_42"]
+    assert len(batches) == 1
+    (path,) = batches[0]["manifest"]
+    with gzip.open(path.removeprefix("file://"), "rt") as handle:
+        records = [json.loads(line) for line in handle]
+    assert len(records) == len(campaign.sessions)
+    column = expected_columns()[PROMPTS[0]]
+    answered = next(r for r, s in zip(records, campaign.sessions) if s.answers.get(PROMPTS[0]))
+    assert isinstance(answered[column], dict)
+    assert set(answered[column]) == {"text", "media"}
