@@ -8,6 +8,7 @@ from functools import cached_property
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
 
 from tap_txtimpact import schemas
 from tap_txtimpact.client import ApiAccount
@@ -156,6 +157,25 @@ class TapTXTImpact(Tap):
             errors.append(f"api_url {api_url!r} is not an http(s) URL, e.g. {DEFAULT_API_URL}.")
 
         return errors
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
+        """Return settings from ``TAP_TXTIMPACT_*`` variables, with numbers parsed.
+
+        NOTE: singer-sdk 0.54 parses integers, booleans, arrays and objects from the
+        environment but passes ``number`` settings on as text, which then fails
+        validation; this override parses them too.
+        """
+        config = dict(super()._env_var_config)
+        properties = cls.config_jsonschema.get("properties", {})
+        for name, value in config.items():
+            types = properties.get(name, {}).get("type", [])
+            if isinstance(value, str) and "number" in types:
+                try:
+                    config[name] = float(value)
+                except ValueError:
+                    continue
+        return config
 
     @cached_property
     def account(self) -> ApiAccount:

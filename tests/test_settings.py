@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from mock_api import base_config
+from mock_api import FakeCampaign, base_config
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_txtimpact.tap import TapTXTImpact
@@ -55,3 +55,17 @@ def test_missing_required_setting(setting: str, requests_mock: requests_mock.Moc
         TapTXTImpact(config=config)
     assert any(setting in error for error in caught.value.errors)
     assert requests_mock.call_count == 0
+
+
+def test_number_settings_from_environment(monkeypatch: pytest.MonkeyPatch, requests_mock: requests_mock.Mocker) -> None:
+    monkeypatch.setenv("TAP_TXTIMPACT_REQUESTS_PER_SECOND", "2.5")
+    monkeypatch.setenv("TAP_TXTIMPACT_RETRY_WAIT_SECONDS", "0.25")
+    monkeypatch.setenv("TAP_TXTIMPACT_PAGE_SIZE", "100")
+    config = base_config()
+    for setting in ("requests_per_second", "retry_wait_seconds", "page_size"):
+        del config[setting]
+    FakeCampaign(42, ["Q"], []).register(requests_mock)
+    tap = TapTXTImpact(config=config, parse_env_config=True, validate_config=False)
+    assert tap.config["requests_per_second"] == 2.5
+    assert tap.config["retry_wait_seconds"] == 0.25
+    assert tap.config["page_size"] == 100
