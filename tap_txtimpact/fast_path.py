@@ -20,10 +20,15 @@ from singer_sdk.singerlib import RecordMessage
 from tap_txtimpact.output import BufferedStdoutWriter
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
+    _StreamBase = Stream
+else:
+    _StreamBase = object
 
-class FastRecordPathMixin:
+
+class FastRecordPathMixin(_StreamBase):
     """Skips SDK per-record steps that cannot change a record of this tap.
 
     The fast path applies when records go to stdout through the tap's own writer
@@ -36,16 +41,7 @@ class FastRecordPathMixin:
     the equivalence tests compare the output of both paths.
     """
 
-    name: str
-    replication_method: str
-    stream_maps: list[t.Any]
-    mask: t.Mapping[tuple[str, ...], bool]
     writer_encodes_structs: bool
-    config: t.Mapping[str, t.Any]
-
-    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> t.Any:  # noqa: ANN401
-        """Return the BATCH settings, as ``singer_sdk.Stream`` does."""
-        return super().get_batch_config(config)  # type: ignore[misc]
 
     @cached_property
     def fast_path_enabled(self) -> bool:
@@ -61,10 +57,10 @@ class FastRecordPathMixin:
             and all(self.mask.values())
         )
 
-    def _generate_record_messages(self, record: dict[str, t.Any]) -> t.Iterator[RecordMessage]:
+    def _generate_record_messages(self, record: dict[str, t.Any]) -> t.Generator[RecordMessage, None, None]:
         """Yield the RECORD message, skipping selection, conformance and maps when unneeded."""
         if not self.fast_path_enabled:
-            yield from super()._generate_record_messages(record)  # type: ignore[misc]
+            yield from super()._generate_record_messages(record)
             return
 
         yield RecordMessage(
@@ -84,7 +80,7 @@ class FastRecordPathMixin:
         The bookmark is then written once from the scan, which saw every row.
         """
         if not self.fast_path_enabled:
-            super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+            super()._increment_stream_state(latest_record, context=context)
 
 
 def writer_encodes_structs(writer: object) -> bool:

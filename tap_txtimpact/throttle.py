@@ -60,7 +60,7 @@ class ThrottledSession(requests.Session):
         super().__init__()
         self.throttle = throttle
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         **kwargs: t.Any,  # noqa: ANN401
