@@ -137,6 +137,7 @@ class TXTImpactStream(RESTStream[PageToken]):
 
     rows_key: str = ""
     total_key: str = ""
+    extracted_at: dt.datetime | None = None
     current_campaign_id: int = 0
 
     def __init__(self, tap: Tap, account: ApiAccount, **kwargs: t.Any) -> None:  # noqa: ANN401
@@ -340,6 +341,7 @@ class TXTImpactStream(RESTStream[PageToken]):
             )
             raise RetriableAPIError(msg, response)
 
+        self.extracted_at = dt.datetime.now(dt.timezone.utc)
         rows = body[self.rows_key]
         total = body.get(self.total_key)
         self._bodies = {id(response): body}
@@ -487,6 +489,18 @@ class TXTImpactStream(RESTStream[PageToken]):
             self.backoff_max_tries(),
             error,
         )
+
+    def generate_child_contexts(
+        self,
+        record: dict[str, t.Any],  # noqa: ARG002
+        context: Context | None,  # noqa: ARG002
+    ) -> t.Iterable[Context | None]:
+        """Yield no child context: only the Detail Report streams have a child.
+
+        The SDK's default yields the context for every record and copies it, which
+        costs a noticeable share of the per-record time when there is nothing to sync.
+        """
+        return ()
 
     def get_new_paginator(self) -> ReportPaginator:
         """Return a paginator that stops at the report's total."""

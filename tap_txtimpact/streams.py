@@ -37,13 +37,6 @@ PARTICIPATION_PATH = "/workflow/{campaign_id}/ResponseReport"
 DETAIL_PATH = "/workflow/{campaign_id}/DetailReport"
 
 
-def _text_or_none(value: t.Any) -> str | None:  # noqa: ANN401
-    """Return optional text as a string, with empty strings as ``None``."""
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
 def keep_scan_bookmark(stream: Stream, context: Context | None, bookmark: dt.datetime | None) -> None:
     """Set a partition's bookmark from its completed scan, never lowering it.
 
@@ -155,26 +148,31 @@ class ParticipationStream(CampaignPartitionsMixin, IncrementalReportStream):
     def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
         """Turn one page of session rows into records."""
         campaign_id = self.current_campaign_id
+        check_range = self._configured_range != (None, None)
+        latest_start = self.scan_latest_start
         records = []
         for row in self.report_rows(response):
             started_at = row.get("SessionStartTime") or ""
-            if not self.in_configured_range(started_at):
+            if check_range and not self.in_configured_range(started_at):
                 continue
 
-            self.scan_latest_start = max(self.scan_latest_start, started_at)
+            if started_at > latest_start:
+                latest_start = started_at
 
+            # The text fields are strings; `or None` turns "" into null.
             records.append(
                 {
                     "campaign_id": campaign_id,
                     "mobile_number": row.get("MobileNumber"),
-                    "subscriber_name": _text_or_none(row.get("SubscriberName")),
+                    "subscriber_name": row.get("SubscriberName") or None,
                     "prompts": row.get("Prompts"),
                     "session_start_time": to_record_timestamp(started_at),
-                    "prompt_text": _text_or_none(row.get("PromptText")),
-                    "workflow_status": _text_or_none(row.get("WorkflowStatus")),
+                    "prompt_text": row.get("PromptText") or None,
+                    "workflow_status": row.get("WorkflowStatus") or None,
                 }
             )
 
+        self.scan_latest_start = latest_start
         self.release_page(response)
         return iter(records)
 
@@ -371,12 +369,14 @@ class DetailStream(IncrementalReportStream):
 
         records = []
         answers: list[dict[str, t.Any]] = []
+        check_range = self._configured_range != (None, None)
         for row in rows:
             started_at = row.get("SessionDateTime") or ""
-            if not self.in_configured_range(started_at):
+            if check_range and not self.in_configured_range(started_at):
                 continue
 
-            self.scan_latest_start = max(self.scan_latest_start, started_at)
+            if started_at > self.scan_latest_start:
+                self.scan_latest_start = started_at
             if len(row) != row_width:
                 # Rows are documented to share one set of columns; re-read the odd one.
                 specs = self._prompt_specs(row)
@@ -487,6 +487,7 @@ class ResponsesStream(FastRecordPathMixin, Stream):
         if context is None:
             return
 
+        self.extracted_at = dt.datetime.now(dt.timezone.utc)
         yield from self._queued.pop((int(context["campaign_id"]), int(context["page"])), [])
 
 
