@@ -48,11 +48,11 @@ _RANGE_WORDS = ("range", "maximum", "exceed", "span", "days")
 
 
 class InvalidAPIKeyError(FatalAPIError):
-    """The API answered 401: the key is missing, wrong or revoked."""
+    """The API returned 401: the key is missing, wrong or revoked."""
 
 
 class DateRangeRejectedError(FatalAPIError):
-    """The API answered 400 to a request whose date range it considers too long."""
+    """The API returned 400 to a request whose date range it considers too long."""
 
 
 class RequestFailedError(FatalAPIError):
@@ -115,7 +115,7 @@ def _server_time(response: requests.Response) -> dt.datetime | None:
 
 
 def _retry_after_seconds(response: requests.Response) -> float | None:
-    """Return the wait a ``Retry-After`` header asks for, if it holds a number."""
+    """Return the wait in a ``Retry-After`` header, if it contains a number of seconds."""
     header = response.headers.get("Retry-After")
     if header is None:
         return None
@@ -449,7 +449,7 @@ class TXTImpactStream(RESTStream[PageToken]):
         return int(self.config.get("max_retries", 8)) + 1
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Wait what ``Retry-After`` asks, or else back off exponentially.
+        """Wait as long as ``Retry-After`` sets, or else back off exponentially.
 
         backoff sends each failure's exception into this generator, so a 429's
         ``Retry-After`` header can set the wait for that attempt.

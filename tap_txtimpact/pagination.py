@@ -27,7 +27,7 @@ class PageToken(t.NamedTuple):
 
 
 class PageSummary(t.NamedTuple):
-    """What paging needs from a parsed page, kept after the page itself is released."""
+    """Counts and row identity of a parsed page, kept after the page itself is released."""
 
     row_count: int
     total: int | None

@@ -163,8 +163,8 @@ class TapTXTImpact(Tap):
         """Return settings from ``TAP_TXTIMPACT_*`` variables, with numbers parsed.
 
         NOTE: singer-sdk 0.54 parses integers, booleans, arrays and objects from the
-        environment but passes ``number`` settings on as text, which then fails
-        validation; this override parses them too.
+        environment. It passes ``number`` settings on as text, which then fails
+        validation, so this override parses them too.
         """
         config = dict(super()._env_var_config)
         properties = cls.config_jsonschema.get("properties", {})

@@ -17,7 +17,7 @@ class RequestThrottle:
     """Spaces requests at least ``1 / requests_per_second`` seconds apart.
 
     Even spacing, rather than bursts, keeps a token-bucket limiter on the server from
-    ever running dry, so a run alone on the account sees no 429.
+    ever running dry, so a run alone on the account gets no 429.
     """
 
     def __init__(
