@@ -18,8 +18,8 @@ DATABASE="output/txtimpact.duckdb"
 DUCKDB_PYTHON=".meltano/loaders/target-duckdb/venv/bin/python"
 
 echo "==> Installing the package (.venv), Meltano (.venv-meltano) and the plugins (.meltano/)"
+# setup-venv.sh also runs scripts/setup-meltano.sh.
 source scripts/setup-venv.sh
-bash scripts/setup-meltano.sh
 
 echo "==> Starting the sandbox"
 sandbox_log="$(mktemp)"

@@ -9,3 +9,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 uv pip install --quiet --python .venv/bin/python -e ".[test]"
+
+# Meltano and its plugins, for the end-to-end tests and the demo.
+bash scripts/setup-meltano.sh
