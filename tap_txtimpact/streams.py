@@ -467,6 +467,7 @@ class ResponsesStream(FastRecordPathMixin, Stream):
         self.account = account
         self.writer_encodes_structs = writer_encodes_structs(tap.message_writer)
         self._queued: dict[tuple[int, int], list[dict[str, t.Any]]] = {}
+        self._schema_written = False
         super().__init__(tap)
 
     def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime:  # noqa: ARG002
@@ -477,6 +478,17 @@ class ResponsesStream(FastRecordPathMixin, Stream):
         """Return the saved bookmark of a campaign."""
         value = self.get_context_state(context).get("replication_key_value")
         return parse_timestamp(str(value)) if value else None
+
+    def _write_schema_message(self) -> None:
+        """Write the SCHEMA message once per run, not once per Detail Report page.
+
+        The SDK writes it on every child sync, and some targets (target-duckdb, for
+        one) flush all their buffers on each SCHEMA message. NOTE: this overrides a
+        private ``singer_sdk.Stream`` method of singer-sdk 0.54.
+        """
+        if not self._schema_written:
+            super()._write_schema_message()
+            self._schema_written = True
 
     def queue_page(self, campaign_id: int, page: int, answers: list[dict[str, t.Any]]) -> None:
         """Keep one page's answers until the page's child sync reads them."""

@@ -323,3 +323,11 @@ def test_batch_files_hold_plain_objects(campaign: FakeCampaign, tmp_path: t.Any)
     answered = next(r for r, s in zip(records, campaign.sessions) if s.answers.get(PROMPTS[0]))
     assert isinstance(answered[column], dict)
     assert set(answered[column]) == {"text", "media"}
+
+
+def test_responses_schema_written_once(campaign: FakeCampaign) -> None:
+    output = run_sync(base_config())
+    assert len(output.schemas("responses")) == 1
+    first_schema = output.messages.index(output.schemas("responses")[0])
+    first_record = next(i for i, m in enumerate(output.messages) if m["type"] == "RECORD" and m["stream"] == "responses")
+    assert first_schema < first_record
