@@ -183,15 +183,18 @@ def discover(config_path: Path, context: Context) -> dict[str, Any]:
     """Run `tap-txtimpact --discover` and return the catalog."""
     log_path = context.workdir / f"discover-{config_path.stem}.log"
     with log_path.open("wb") as stderr:
-        result = subprocess.run(
-            [str(bin_path("tap-txtimpact")), "--config", str(config_path), "--discover"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            timeout=context.timeout,
-            env=context.env,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [str(bin_path("tap-txtimpact")), "--config", str(config_path), "--discover"],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                timeout=context.timeout,
+                env=context.env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchmarkError(f"discovery timed out after {context.timeout:g} s; see {log_path}") from None
     if result.returncode != 0:
         raise BenchmarkError(f"discovery failed with exit code {result.returncode}:\n{tail(log_path)}")
     return json.loads(result.stdout)
@@ -459,10 +462,10 @@ def run_profile(args: argparse.Namespace, server: ServerProcess, context: Contex
     return intro + report.profile_lines(profile_path, REPOSITORY, PROFILE_TOP_FUNCTIONS)
 
 
-def heading(args: argparse.Namespace, started: dt.datetime) -> str:
-    """Return the line that says when, where and how a generated section was measured."""
+def heading(started: dt.datetime, runs: str) -> str:
+    """Return the line that says when and how a generated section was measured, and how many runs it shows."""
     command = shlex.join(["benchmarks/run.py", *sys.argv[1:]])
-    return f"Measured {started:%Y-%m-%d %H:%M} UTC with `{command}`, {args.repeats} repeats, medians shown."
+    return f"Measured {started:%Y-%m-%d %H:%M} UTC with `{command}`; {runs}."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -488,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     measurements: list[Measurement] = []
     sections: dict[str, list[str]] = {"machine": report.machine_lines(REPOSITORY)}
-    note = heading(args, started)
+    note = heading(started, f"medians of {args.repeats} runs each")
 
     if chosen & {"throughput", "memory", "profile"}:
         layout = {LARGE_CAMPAIGN: args.sessions}
@@ -508,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 variants += startup_variants(args)
                 measurements += run_interleaved(variants, args.repeats, server, context)
             if "profile" in chosen:
-                sections["profile"] = [note, "", *run_profile(args, server, context)]
+                profile_note = heading(started, "one profiled run")
+                sections["profile"] = [profile_note, "", *run_profile(args, server, context)]
 
     if "throughput" in chosen:
         scenarios = ("detail", "participation")
@@ -530,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "budget" in chosen:
         measurements += run_budget(args, context)
         layout_text = f"{args.budget_campaigns} x {args.budget_sessions:,}"
-        budget_note = note.replace(f"{args.repeats} repeats, medians shown", f"{args.budget_repeats} run(s)")
+        budget_note = heading(started, f"{args.budget_repeats} run(s), each shown")
         sections["budget"] = [budget_note, "", *report.budget_lines(measurements, layout_text, args.budget_page_size)]
 
     for name, lines in sections.items():
