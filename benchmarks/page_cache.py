@@ -1,10 +1,10 @@
 """Caching HTTP proxy in front of the sandbox, so page generation leaves the measured wall time.
 
 The sandbox builds every report page on request, which at 50,000 sessions takes
-longer per page than an extractor needs to parse it. Behind this proxy, the first
-request for a URL (path, query and apikey) goes to the sandbox and a 200 response is
-kept in memory; later requests for that URL get the kept bytes. The benchmark's
-unmeasured warm-up run fills the cache.
+longer per page than an extractor needs to parse it. This proxy forwards the first
+request for each URL (path, query and apikey) to the sandbox and caches a 200
+response in memory. Later requests for that URL get the cached bytes. The
+benchmark's unmeasured warm-up run fills the cache.
 
 `GET /_sandbox/stats` returns this proxy's own counts of report requests, in the
 sandbox's format, because the sandbox sees only the first request of each URL.
@@ -63,7 +63,7 @@ class PageCacheServer(ThreadingHTTPServer):
 
 
 class PageCacheHandler(BaseHTTPRequestHandler):
-    """Serves kept pages, and forwards the rest to the sandbox over a keep-alive connection."""
+    """Serves cached pages, and forwards the rest to the sandbox over a keep-alive connection."""
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_SECONDS
@@ -78,10 +78,10 @@ class PageCacheHandler(BaseHTTPRequestHandler):
             return
 
         key = (self.path, self.headers.get("apikey", ""))
-        kept = self.server.pages.get(key)
-        if kept is not None:
+        cached = self.server.pages.get(key)
+        if cached is not None:
             self.server.count(200)
-            self._send(200, *kept)
+            self._send(200, *cached)
             return
 
         status, content_type, body = self._forward()

@@ -2,7 +2,8 @@
 
 cProfile's default clock is the wall clock, which is cheap to read, so the profile
 keeps the proportions of an unprofiled run. Time spent waiting for the server shows
-up in `recv_into`; run.py's --page-cache makes that wait small.
+up in `recv_into`. run.py sends the profiled run through its page cache unless
+--direct is given, which keeps that wait small.
 
 Usage: profile_tap.py OUTPUT.prof [tap-txtimpact arguments...]
 """

@@ -7,6 +7,7 @@ the hand-written text and the sections it did not run untouched.
 
 from __future__ import annotations
 
+import os
 import platform
 import pstats
 import re
@@ -55,6 +56,7 @@ def machine_lines(repository: Path) -> list[str]:
         f"- OS: {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, singer-sdk {metadata.version('singer-sdk')}, "
         f"requests {metadata.version('requests')}",
+        "- Load average (1, 5, 15 min) when the run started: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()),
         f"- tap-txtimpact at commit {commit or 'unknown'}"
         + (" with uncommitted changes in tap_txtimpact/" if dirty else ""),
     ]

@@ -58,17 +58,16 @@ SMALL_CAMPAIGN = 502
 BUDGET_FIRST_CAMPAIGN = 601
 # The API document allows 3 requests per second per account.
 API_REQUESTS_PER_SECOND = 3
-# Tap budget for throughput runs: high enough that the throttle never waits.
+# Tap budget for throughput runs: 1 ms between requests, far less than one page takes, so the throttle adds no wait.
 UNTHROTTLED_REQUESTS_PER_SECOND = 1000
 # Pause between budget runs, so the sandbox's token bucket (3 tokens at 3/s) is full again.
 BUDGET_REFILL_SECONDS = 2.0
-DISCOVERY_TIMEOUT_SECONDS = 300
 PROFILE_TOP_FUNCTIONS = 25
 
 
 @dataclass
 class Context:
-    """What every step of one benchmark invocation shares."""
+    """Work folder, run timeout and child environment, shared by every step of one invocation."""
 
     workdir: Path
     timeout: float
