@@ -281,8 +281,7 @@ class TXTImpactStream(RESTStream[PageToken]):
                 overall_end = max(overall_end, window[1])
 
         self.logger.info(
-            "The API rejected the date range %s to %s; splitting it into windows of "
-            "%d days",
+            "The API rejected the date range %s to %s; splitting it into windows of %d days",
             to_api_timestamp(start),
             to_api_timestamp(end),
             new_window.days,
@@ -408,8 +407,7 @@ class TXTImpactStream(RESTStream[PageToken]):
         if status == HTTPStatus.UNAUTHORIZED:
             msg = self._describe_failure(
                 response,
-                "the API rejected the API key. Check the api_key setting "
-                "(sent as the apikey header).",
+                "the API rejected the API key. Check the api_key setting (sent as the apikey header).",
             )
             raise InvalidAPIKeyError(msg)
 

@@ -7,8 +7,8 @@ import typing as t
 from singer_sdk.helpers.types import Context
 
 from tap_txtimpact import schemas
-from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.client import TXTImpactStream
+from tap_txtimpact.pagination import PageToken
 
 if t.TYPE_CHECKING:
     import requests

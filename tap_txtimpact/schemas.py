@@ -20,7 +20,9 @@ WORKFLOW_STATUS = th.Property(
 
 PARTICIPATION = th.PropertiesList(
     CAMPAIGN_ID,
-    th.Property("mobile_number", th.StringType, required=True, description="Subscriber's mobile number, as the API sends it."),
+    th.Property(
+        "mobile_number", th.StringType, required=True, description="Subscriber's mobile number, as the API sends it."
+    ),
     th.Property("subscriber_name", th.StringType, description="Subscriber's name; null when unknown."),
     th.Property("prompts", th.IntegerType, description="Number of prompts the subscriber answered."),
     th.Property("session_start_time", th.DateTimeType, required=True, description="When the session started (UTC)."),
@@ -107,12 +109,18 @@ def prompt_columns_from_schema(schema: t.Mapping[str, t.Any]) -> dict[str, str]:
 
     return columns
 
+
 RESPONSES = th.PropertiesList(
     CAMPAIGN_ID,
     th.Property("session_id", th.StringType, required=True, description="Unique session identifier."),
     th.Property("mobile_number", th.StringType, description="Subscriber's mobile number, as the API sends it."),
     th.Property("session_date_time", th.DateTimeType, required=True, description="When the session started (UTC)."),
-    th.Property("prompt_column", th.StringType, required=True, description="The prompt's property name in the campaign's detail stream."),
+    th.Property(
+        "prompt_column",
+        th.StringType,
+        required=True,
+        description="The prompt's property name in the campaign's detail stream.",
+    ),
     th.Property("prompt", th.StringType, description="The prompt's text, as the Detail Report names its column."),
     th.Property("text", th.StringType, description="The subscriber's text reply; null when none."),
     th.Property("media", th.ArrayType(th.StringType), description="URLs of attached media."),
@@ -120,7 +128,12 @@ RESPONSES = th.PropertiesList(
 
 PROMPTS = th.PropertiesList(
     CAMPAIGN_ID,
-    th.Property("prompt_column", th.StringType, required=True, description="The prompt's property name in the campaign's detail stream."),
+    th.Property(
+        "prompt_column",
+        th.StringType,
+        required=True,
+        description="The prompt's property name in the campaign's detail stream.",
+    ),
     th.Property("prompt", th.StringType, required=True, description="The prompt's text."),
     th.Property("position", th.IntegerType, description="1-based order of the prompt in the Detail Report."),
 ).to_dict()

@@ -11,9 +11,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_txtimpact import schemas
-from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.client import ApiAccount, TXTImpactStream
 from tap_txtimpact.fast_path import FastRecordPathMixin, writer_encodes_structs
+from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.prompts import (
     PromptAnswer,
     PromptValueError,
@@ -305,8 +305,7 @@ class DetailStream(IncrementalReportStream):
             answer = decode_prompt_value(raw)
         except PromptValueError as error:
             self.logger.warning(
-                "Campaign %s, session %s: the value of prompt column %r is %s; it "
-                "was kept as text.",
+                "Campaign %s, session %s: the value of prompt column %r is %s; it was kept as text.",
                 self.campaign_id,
                 session_id,
                 column,

@@ -56,8 +56,7 @@ class TapTXTImpact(Tap):
             th.DateTimeType,
             title="Start Date",
             description=(
-                "Earliest session start to extract (UTC, ISO-8601). Without it the "
-                "first run reads the whole history."
+                "Earliest session start to extract (UTC, ISO-8601). Without it the first run reads the whole history."
             ),
         ),
         th.Property(
@@ -86,8 +85,7 @@ class TapTXTImpact(Tap):
             default=3,
             title="Requests Per Second",
             description=(
-                "Request budget shared by all streams, retries included. The API allows "
-                "3 per second per account."
+                "Request budget shared by all streams, retries included. The API allows 3 per second per account."
             ),
         ),
         th.Property(
@@ -145,8 +143,7 @@ class TapTXTImpact(Tap):
                 dates[setting] = parse_timestamp(str(value))
             except ValueError:
                 errors.append(
-                    f"{setting} {value!r} is not an ISO-8601 date-time; use a value such as "
-                    "2026-04-01T00:00:00Z."
+                    f"{setting} {value!r} is not an ISO-8601 date-time; use a value such as 2026-04-01T00:00:00Z."
                 )
 
         if len(dates) == 2 and dates["start_date"] > dates["end_date"]:

@@ -42,7 +42,7 @@ def run_sync(
     *,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
-    message_writer: t.Any = None,  # noqa: ANN401
+    message_writer: t.Any = None,
 ) -> SyncOutput:
     """Sync in-process and return every message written to stdout."""
     tap = TapTXTImpact(config=config, state=state, catalog=catalog, message_writer=message_writer)

@@ -115,14 +115,14 @@ class FakeCampaign:
             size = min(size, self.page_cap)
         return rows[(page - 1) * size : page * size]
 
-    def detail(self, request: t.Any, context: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    def detail(self, request: t.Any, context: t.Any) -> dict[str, t.Any]:
         query = {k: v[0] for k, v in parse_qs(urlparse(request.url).query).items()}
         self.requests.append({"endpoint": "DetailReport", **query})
         sessions = self._matching(query)
         rows = [s.detail_row(self.prompts) for s in sessions]
         return {"TotalCount": len(rows), "Items": self._page(rows, query)}
 
-    def participation(self, request: t.Any, context: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    def participation(self, request: t.Any, context: t.Any) -> dict[str, t.Any]:
         query = {k: v[0] for k, v in parse_qs(urlparse(request.url).query).items()}
         self.requests.append({"endpoint": "ResponseReport", **query})
         sessions = self._matching(query)
@@ -171,7 +171,7 @@ def make_sessions(count: int, prompts: list[str], start: str = "2026-04-01T08:00
     return sessions
 
 
-def base_config(**overrides: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+def base_config(**overrides: t.Any) -> dict[str, t.Any]:
     """Return a tap config that points at the mocked API."""
     config: dict[str, t.Any] = {
         "api_key": API_KEY,

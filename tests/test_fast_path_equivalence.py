@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typing as t
 
+from helpers import SyncOutput, run_sync
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
-from helpers import SyncOutput, run_sync
 from tap_txtimpact.sandbox import Sandbox
 
 CAMPAIGNS = {101: 57, 102: 0, 103: 33}

@@ -6,6 +6,7 @@ import math
 import typing as t
 
 from helpers import discover, run_sync, select_streams
+
 from tap_txtimpact.sandbox import Sandbox
 
 CAMPAIGNS = {101: 45, 102: 0, 103: 120}

@@ -7,6 +7,7 @@ import logging
 import typing as t
 
 import pytest
+from helpers import discover, run_sync, select_streams
 from mock_api import (
     API_KEY,
     API_URL,
@@ -17,7 +18,6 @@ from mock_api import (
     make_sessions,
 )
 
-from helpers import discover, run_sync, select_streams
 from tap_txtimpact.prompts import name_prompt_properties
 from tap_txtimpact.schemas import DETAIL_FIXED_NAMES
 
@@ -89,10 +89,7 @@ def test_full_sync_responses_records(campaign: FakeCampaign) -> None:
     output = run_sync(base_config())
     records = output.records("responses")
     expected = {
-        (s.session_id, prompt)
-        for s in campaign.sessions
-        for prompt in PROMPTS
-        if s.answers.get(prompt, "") != ""
+        (s.session_id, prompt) for s in campaign.sessions for prompt in PROMPTS if s.answers.get(prompt, "") != ""
     }
     assert {(r["session_id"], r["prompt"]) for r in records} == expected
     assert len(records) == len(expected)
@@ -135,7 +132,9 @@ def test_capped_page_size_gets_all(campaign: FakeCampaign) -> None:
     assert len(output.records("detail_42")) == len(campaign.sessions)
     assert len(output.records("participation")) == len(campaign.sessions)
     detail_pages = [
-        (r["page"], r["pageSize"]) for r in campaign.requests if r["endpoint"] == "DetailReport" and r["pageSize"] != "1"
+        (r["page"], r["pageSize"])
+        for r in campaign.requests
+        if r["endpoint"] == "DetailReport" and r["pageSize"] != "1"
     ]
     # The first page shows the cap; later pages ask for what the server serves.
     assert detail_pages == [("1", "5"), ("2", "2"), ("3", "2"), ("4", "2")]
@@ -151,7 +150,7 @@ def test_repeated_page_stops(requests_mock: requests_mock.Mocker) -> None:
     fake.register(requests_mock)
     original = fake.detail
 
-    def ignore_page(request: t.Any, context: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    def ignore_page(request: t.Any, context: t.Any) -> dict[str, t.Any]:
         request.url = request.url.replace("page=2", "page=1")
         return original(request, context)
 
@@ -305,7 +304,7 @@ def test_out_of_range_rows_filtered(campaign: FakeCampaign) -> None:
     assert campaign.sessions[0].session_id not in ids
 
 
-def test_batch_files_hold_plain_objects(campaign: FakeCampaign, tmp_path: t.Any) -> None:  # noqa: ANN401
+def test_batch_files_hold_plain_objects(campaign: FakeCampaign, tmp_path: t.Any) -> None:
     import gzip
 
     batch_config = {
@@ -329,5 +328,7 @@ def test_responses_schema_written_once(campaign: FakeCampaign) -> None:
     output = run_sync(base_config())
     assert len(output.schemas("responses")) == 1
     first_schema = output.messages.index(output.schemas("responses")[0])
-    first_record = next(i for i, m in enumerate(output.messages) if m["type"] == "RECORD" and m["stream"] == "responses")
+    first_record = next(
+        i for i, m in enumerate(output.messages) if m["type"] == "RECORD" and m["stream"] == "responses"
+    )
     assert first_schema < first_record

@@ -27,7 +27,9 @@ def expected_answer(answer: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
     return {"text": answer["text"] or None, "media": list(answer["media"])}
 
 
-def assert_detail_matches(sandbox: Sandbox, campaign_id: int, records: list[dict[str, t.Any]], prompt_columns: dict[str, str]) -> None:
+def assert_detail_matches(
+    sandbox: Sandbox, campaign_id: int, records: list[dict[str, t.Any]], prompt_columns: dict[str, str]
+) -> None:
     """Assert every session of a campaign is present with the sandbox's values."""
     folded = fold(records, "session_id")
     truth = sandbox.sessions(campaign_id)
@@ -58,7 +60,9 @@ def assert_responses_match(sandbox: Sandbox, campaign_ids: t.Iterable[int], reco
         assert {"text": record["text"], "media": record["media"]} == answer, key
 
 
-def assert_participation_matches(sandbox: Sandbox, campaign_ids: t.Iterable[int], records: list[dict[str, t.Any]]) -> None:
+def assert_participation_matches(
+    sandbox: Sandbox, campaign_ids: t.Iterable[int], records: list[dict[str, t.Any]]
+) -> None:
     """Assert every session row of the campaigns is present with its status."""
     folded = fold(records, "campaign_id", "mobile_number", "session_start_time")
     expected = {

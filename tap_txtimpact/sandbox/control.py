@@ -1,13 +1,13 @@
 """The `/_sandbox/` control endpoints: ground truth, clock, faults, prompts and statistics.
 
-    GET  /_sandbox/clock                  current sandbox time
-    POST /_sandbox/advance?seconds=N      advance the clock by N simulated seconds
-    GET  /_sandbox/stats                  report request counts
-    GET  /_sandbox/faults                 faults in effect
-    POST /_sandbox/faults                 replace the faults with a JSON object; absent fields are off
-    GET  /_sandbox/sessions/{campaignId}  ground-truth sessions
-    GET  /_sandbox/prompts/{campaignId}   prompt texts in workflow order
-    POST /_sandbox/prompts/{campaignId}   append the prompt {"text": "..."} to the workflow
+GET  /_sandbox/clock                  current sandbox time
+POST /_sandbox/advance?seconds=N      advance the clock by N simulated seconds
+GET  /_sandbox/stats                  report request counts
+GET  /_sandbox/faults                 faults in effect
+POST /_sandbox/faults                 replace the faults with a JSON object; absent fields are off
+GET  /_sandbox/sessions/{campaignId}  ground-truth sessions
+GET  /_sandbox/prompts/{campaignId}   prompt texts in workflow order
+POST /_sandbox/prompts/{campaignId}   append the prompt {"text": "..."} to the workflow
 """
 
 from __future__ import annotations

@@ -69,17 +69,17 @@ class Session:
     """
 
     __slots__ = (
-        "session_id",
-        "order_key",
+        "answer_times",
+        "answers",
+        "last_answer_time",
         "mobile",
+        "order_key",
+        "revealed",
+        "session_id",
         "start",
         "start_text",
-        "subscriber",
-        "answers",
-        "answer_times",
-        "revealed",
         "status",
-        "last_answer_time",
+        "subscriber",
     )
 
     def __init__(

@@ -21,11 +21,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tap_txtimpact.sandbox import faults as fault_actions
+from tap_txtimpact.sandbox.control import run_control
 from tap_txtimpact.sandbox.data import SandboxData
+from tap_txtimpact.sandbox.errors import ApiError, parse_campaign_id
 from tap_txtimpact.sandbox.faults import Faults
 from tap_txtimpact.sandbox.ratelimit import TokenBucketLimiter
-from tap_txtimpact.sandbox.control import run_control
-from tap_txtimpact.sandbox.errors import ApiError, parse_campaign_id
 from tap_txtimpact.sandbox.reports import (
     RESPONSE_REPORT,
     detail_report,
@@ -143,7 +143,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         """
         return email.utils.formatdate(self.server.data.now if timestamp is None else timestamp, usegmt=True)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
+    def log_message(self, format: str, *args: Any) -> None:
         logger.info("%s %s", self.client_address[0], format % args)
 
     def do_GET(self) -> None:
@@ -282,6 +282,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(error.status, {"Message": error.message})
             return
         self._send_json(200, result)
+
 
 def _encode(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -10,9 +10,9 @@ import sys
 import typing as t
 from pathlib import Path
 
+from helpers import SyncOutput
 from test_faults_sandbox import assert_matches_sandbox, tap_config
 
-from helpers import SyncOutput
 from tap_txtimpact.sandbox import Faults, Sandbox
 
 TAP = [sys.executable, "-m", "tap_txtimpact.tap"]
@@ -21,7 +21,9 @@ TAP = [sys.executable, "-m", "tap_txtimpact.tap"]
 KILL_AFTER_RECORDS = [17, 140, 61, 3, 250]
 
 
-def start_tap(config_path: Path, state: dict[str, t.Any] | None, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start_tap(
+    config_path: Path, state: dict[str, t.Any] | None, tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     command = [*TAP, "--config", str(config_path)]
     if state is not None:
         state_path = tmp_path / "state.json"
@@ -72,7 +74,9 @@ def test_killed_runs_resume_without_loss(sandbox_factory: t.Callable[..., Sandbo
 def test_secret_never_printed(sandbox_factory: t.Callable[..., Sandbox], tmp_path: Path) -> None:
     sentinel = "SENTINEL-KEY-7f3a9c"
     sandbox = sandbox_factory(campaigns={101: 25, 102: 0}, requests_per_second=0, api_keys=(sentinel,))
-    sandbox.set_faults(Faults(server_error_every=3, truncate_every=5, rate_limit_every=7, retry_after=1, reset_every=11))
+    sandbox.set_faults(
+        Faults(server_error_every=3, truncate_every=5, rate_limit_every=7, retry_after=1, reset_every=11)
+    )
     env = {**os.environ, "TAP_TXTIMPACT_LOGLEVEL": "DEBUG"}
 
     outputs = []

@@ -10,13 +10,13 @@ import logging
 import typing as t
 
 import pytest
+from helpers import SyncOutput, discover, run_sync
 from truth import (
     assert_detail_matches,
     assert_participation_matches,
     assert_responses_match,
 )
 
-from helpers import SyncOutput, discover, run_sync
 from tap_txtimpact.client import InvalidAPIKeyError, RequestFailedError
 from tap_txtimpact.sandbox import Faults, Sandbox
 from tap_txtimpact.schemas import prompt_columns_from_schema
@@ -24,7 +24,7 @@ from tap_txtimpact.schemas import prompt_columns_from_schema
 CAMPAIGNS = {101: 23, 102: 0, 103: 41}
 
 
-def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:
     config: dict[str, t.Any] = {
         "api_key": "sandbox-key",
         "campaign_ids": list(CAMPAIGNS),
@@ -106,7 +106,9 @@ def test_default_throttle_avoids_429(sandbox_factory: t.Callable[..., Sandbox]) 
     assert sandbox.stats()["rate_limited"] == 0
 
 
-def test_range_rejection_splits_windows(sandbox_factory: t.Callable[..., Sandbox], caplog: pytest.LogCaptureFixture) -> None:
+def test_range_rejection_splits_windows(
+    sandbox_factory: t.Callable[..., Sandbox], caplog: pytest.LogCaptureFixture
+) -> None:
     sandbox = sandbox_factory(campaigns=CAMPAIGNS, requests_per_second=0, max_range_days=20)
     with caplog.at_level(logging.INFO):
         output = run_sync(tap_config(sandbox, start_date="2025-12-01T00:00:00Z"))

@@ -60,7 +60,9 @@ def test_malformed_date_is_400(client: ReportClient, endpoint: str, name: str, v
     assert name in response.json()["Message"]
 
 
-@pytest.mark.parametrize("value", ["2026-04-01T00:00:00Z", "2026-04-01T00:00:00.250Z", "2026-04-01T02:00:00+02:00", "2026-04-01"])
+@pytest.mark.parametrize(
+    "value", ["2026-04-01T00:00:00Z", "2026-04-01T00:00:00.250Z", "2026-04-01T02:00:00+02:00", "2026-04-01"]
+)
 def test_iso_variants_accepted(client: ReportClient, value: str) -> None:
     response = client.get("DetailReport", 101, startDateTime=value)
     assert response.status_code == 200
@@ -114,7 +116,10 @@ def test_status_ignored_by_detail_report(client: ReportClient) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize(("name", "value"), [("page", "-1"), ("page", "0"), ("page", "1.5"), ("page", "x"), ("pageSize", "-5"), ("pageSize", "ten")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("page", "-1"), ("page", "0"), ("page", "1.5"), ("page", "x"), ("pageSize", "-5"), ("pageSize", "ten")],
+)
 def test_bad_paging_is_400(client: ReportClient, endpoint: str, name: str, value: str) -> None:
     response = client.get(endpoint, 101, **{name: value})
     assert response.status_code == 400
@@ -123,7 +128,10 @@ def test_bad_paging_is_400(client: ReportClient, endpoint: str, name: str, value
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_empty_parameters_count_as_absent(client: ReportClient, endpoint: str) -> None:
-    blank = {name: "" for name in ["startDateTime", "endDateTime", "lastUpdated", "page", "pageSize", "status", "mobileNumber"]}
+    blank = {
+        name: ""
+        for name in ["startDateTime", "endDateTime", "lastUpdated", "page", "pageSize", "status", "mobileNumber"]
+    }
     assert client.json(endpoint, 101, **blank) == client.json(endpoint, 101)
 
 
