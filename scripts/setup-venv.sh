@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
     uv venv --quiet .venv
 fi
 
-uv pip install --quiet --python .venv/bin/python -e ".[test]"
+uv pip install --quiet --python .venv/bin/python -e ".[test,lint]"
 
 # Meltano and its plugins, for the end-to-end tests and the demo.
 bash scripts/setup-meltano.sh
