@@ -69,10 +69,11 @@ class PageCacheHandler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT_SECONDS
     server: PageCacheServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - name fixed by the base class
+    def log_message(self, format: str, *args: object) -> None:
         """Log nothing: one line per request would cost more than serving it."""
 
     def do_GET(self) -> None:
+        """Return the proxy's counts, a cached page, or the sandbox's response."""
         if urlsplit(self.path).path == STATS_PATH:
             self._send(200, "application/json", json.dumps(self.server.stats()).encode())
             return

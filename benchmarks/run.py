@@ -38,8 +38,8 @@ from harness import (
     ServerProcess,
     bin_path,
     child_environment,
-    records_in_log,
     page_cache_process,
+    records_in_log,
     run_measured,
     sandbox_process,
     tail,
@@ -161,13 +161,15 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def write_json(path: Path, data: Any) -> Path:
+def write_json(path: Path, data: object) -> Path:
     """Write `data` as JSON and return the path."""
     path.write_text(json.dumps(data, indent=2))
     return path
 
 
-def tap_config(server: ServerProcess, campaign_ids: Sequence[int], page_size: int, **settings: Any) -> dict[str, Any]:
+def tap_config(
+    server: ServerProcess, campaign_ids: Sequence[int], page_size: int, **settings: object
+) -> dict[str, Any]:
     """Return tap settings that point at `server`."""
     return {
         "api_key": SANDBOX_API_KEY,
