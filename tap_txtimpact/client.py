@@ -419,6 +419,14 @@ class TXTImpactStream(RESTStream[PageToken]):
                 raise DateRangeRejectedError(message)
             raise FatalAPIError(message)
 
+        if status == HTTPStatus.NOT_FOUND:
+            msg = self._describe_failure(
+                response,
+                f"{_server_message(response)} Check that the campaign ID is right, or "
+                "remove it from the campaign_ids setting.",
+            )
+            raise FatalAPIError(msg)
+
         if status >= HTTPStatus.BAD_REQUEST:
             raise FatalAPIError(self.response_error_message(response))
 

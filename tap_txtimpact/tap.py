@@ -123,6 +123,18 @@ class TapTXTImpact(Tap):
         ),
     ).to_dict()
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        if kwargs.get("validate_config", True):
+            self.check_settings()
+
+    def check_settings(self) -> None:
+        """Raise ``ConfigValidationError`` listing every invalid setting, before any request."""
+        errors = self.setting_errors()
+        if errors:
+            summary = "Config validation failed: " + " ".join(errors)
+            raise ConfigValidationError(summary, errors=errors)
+
     def setting_errors(self) -> list[str]:
         """Return the problems that the settings' JSON schema cannot express."""
         errors = []
@@ -182,8 +194,9 @@ class TapTXTImpact(Tap):
     def discover_prompt_columns(self) -> dict[int, dict[str, str]]:
         """Return each campaign's ``prompt text -> property`` map.
 
-        A passed catalog is used as it is. Without one, each campaign's Detail Report
-        is asked for one row.
+        A passed catalog is used as it is, and a campaign missing from it is left out
+        with a warning. Without a catalog, each campaign's Detail Report is asked for
+        one row.
         """
         catalog = self.input_catalog
         columns: dict[int, dict[str, str]] = {}
@@ -195,12 +208,13 @@ class TapTXTImpact(Tap):
                 entry = catalog.get_stream(stream_name)
                 if entry is None:
                     self.logger.warning(
-                        "Campaign %s is in campaign_ids but '%s' is not in the catalog; "
-                        "its answers reach 'responses' only. Run discovery again.",
+                        "Campaign %s is in campaign_ids but '%s' is not in the catalog, so "
+                        "its Detail Report is not read: neither '%s' nor 'responses' gets "
+                        "its sessions this run. Run discovery again to add it.",
                         campaign_id,
                         stream_name,
+                        stream_name,
                     )
-                    columns[campaign_id] = {}
                 else:
                     columns[campaign_id] = schemas.prompt_columns_from_schema(entry.schema.to_dict())
                 continue
@@ -225,11 +239,9 @@ class TapTXTImpact(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """Return the report streams and one Detail Report stream per campaign."""
-        # The SDK discovers streams while the tap is built, before its own config
-        # checks end, so the checks that make requests unsafe run here.
-        errors = self.setting_errors()
-        if errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
+        # During a sync the SDK discovers streams while the tap is built, before
+        # __init__ returns, so the checks run here as well.
+        self.check_settings()
 
         account = self.account
         prompt_columns = self.discover_prompt_columns()

@@ -332,3 +332,35 @@ def test_responses_schema_written_once(campaign: FakeCampaign) -> None:
         i for i, m in enumerate(output.messages) if m["type"] == "RECORD" and m["stream"] == "responses"
     )
     assert first_schema < first_record
+
+
+def test_campaign_missing_from_catalog(
+    campaign: FakeCampaign,
+    requests_mock: requests_mock.Mocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    catalog = discover(base_config())
+    other = FakeCampaign(43, ["Q1"], make_sessions(2, ["Q1"]))
+    other.register(requests_mock)
+
+    with caplog.at_level(logging.WARNING):
+        output = run_sync(
+            base_config(campaign_ids=[42, 43]), catalog=select_streams(catalog, {"detail_42", "participation"})
+        )
+
+    assert len(output.records("detail_42")) == len(campaign.sessions)
+    assert output.schemas("detail_43") == []
+    assert {r["campaign_id"] for r in output.records("participation")} == {42, 43}
+    assert not [r for r in other.requests if r["endpoint"] == "DetailReport"]
+    assert any("'detail_43' is not in the catalog" in r.getMessage() for r in caplog.records)
+
+
+def test_unknown_campaign_names_setting(requests_mock: requests_mock.Mocker) -> None:
+    requests_mock.get(
+        f"{API_URL}/workflow/999/DetailReport",
+        status_code=404,
+        json={"Message": "Workflow campaign 999 was not found."},
+    )
+    with pytest.raises(Exception, match="remove it from the campaign_ids setting") as caught:
+        discover(base_config(campaign_ids=[999]))
+    assert "Workflow campaign 999 was not found." in str(caught.value)
