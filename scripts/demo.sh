@@ -87,4 +87,4 @@ echo "==> What landed in $DATABASE"
 "$DUCKDB_PYTHON" scripts/demo_tool.py tables "$DATABASE" "$sandbox_url"
 
 echo "==> Done. The DuckDB file is $(pwd)/$DATABASE"
-echo "    Open it with: $DUCKDB_PYTHON -c \"import duckdb; duckdb.connect('$DATABASE').sql('SHOW ALL TABLES').show()\""
+echo "    Open it with: $DUCKDB_PYTHON -c \"import duckdb; db = duckdb.connect('$DATABASE'); db.sql('SHOW ALL TABLES').show()\""

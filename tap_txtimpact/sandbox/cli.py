@@ -21,6 +21,19 @@ from tap_txtimpact.sandbox.sandbox import (
 logger = logging.getLogger("tap_txtimpact.sandbox")
 
 
+CONTROL_HELP = """\
+control endpoints (no API key, not rate limited, not counted):
+  POST /_sandbox/advance?seconds=N      move the clock: sessions arrive, open ones get answers
+  GET  /_sandbox/clock                  the sandbox's current time
+  GET  /_sandbox/sessions/{campaignId}  every session with its answers
+  GET  /_sandbox/prompts/{campaignId}   the workflow's prompts
+  POST /_sandbox/prompts/{campaignId}   append a prompt, body {"text": "..."}
+  GET  /_sandbox/faults                 the injected faults
+  POST /_sandbox/faults                 replace them, body such as {"server_error_every": 5}
+  GET  /_sandbox/stats                  request counts by endpoint, campaign and status
+"""
+
+
 def _is_ascii_integer(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
@@ -47,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tap-txtimpact-sandbox",
         description="Serve a seeded local fake of the TXTImpact Workflow Report API.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=CONTROL_HELP,
     )
 
     server = parser.add_argument_group("server")
