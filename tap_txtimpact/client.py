@@ -19,7 +19,7 @@ from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 
-from tap_txtimpact.fast_path import writer_encodes_structs
+from tap_txtimpact.fast_path import fast_record_writer
 from tap_txtimpact.pagination import PageSummary, PageToken, ReportPaginator
 from tap_txtimpact.throttle import RequestThrottle, ThrottledSession
 from tap_txtimpact.timestamps import (
@@ -148,7 +148,7 @@ class TXTImpactStream(RESTStream[PageToken]):
         self._window: tuple[dt.datetime, dt.datetime] | None = None
         self.scan_latest_start = ""
         self.scan_server_time: dt.datetime | None = None
-        self.writer_encodes_structs = writer_encodes_structs(tap.message_writer)
+        self.record_writer = fast_record_writer(tap.message_writer)
         super().__init__(tap, **kwargs)
 
     @property

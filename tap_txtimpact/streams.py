@@ -12,7 +12,7 @@ from singer_sdk.helpers.types import Context
 
 from tap_txtimpact import schemas
 from tap_txtimpact.client import ApiAccount, TXTImpactStream
-from tap_txtimpact.fast_path import FastRecordPathMixin, writer_encodes_structs
+from tap_txtimpact.fast_path import FastRecordPathMixin, fast_record_writer
 from tap_txtimpact.pagination import PageToken
 from tap_txtimpact.prompts import (
     PromptAnswer,
@@ -464,7 +464,7 @@ class ResponsesStream(FastRecordPathMixin, Stream):
 
     def __init__(self, tap: Tap, account: ApiAccount) -> None:
         self.account = account
-        self.writer_encodes_structs = writer_encodes_structs(tap.message_writer)
+        self.record_writer = fast_record_writer(tap.message_writer)
         self._queued: dict[tuple[int, int], list[dict[str, t.Any]]] = {}
         self._schema_written = False
         super().__init__(tap)
