@@ -36,8 +36,6 @@ class RequestThrottle:
         self._sleep = sleep
         self._next_slot = 0.0
         self._lock = threading.Lock()
-        self.waited_seconds = 0.0
-        self.request_count = 0
 
     def wait(self) -> None:
         """Block until the next request may be sent, then book its slot."""
@@ -46,11 +44,9 @@ class RequestThrottle:
             delay = self._next_slot - now
             if delay > 0:
                 self._sleep(delay)
-                self.waited_seconds += delay
                 now = self._next_slot
 
             self._next_slot = now + self.interval
-            self.request_count += 1
 
 
 class ThrottledSession(requests.Session):

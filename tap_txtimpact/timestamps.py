@@ -70,12 +70,3 @@ def split_range(
         window_end = min(window_start + window - ONE_SECOND, end)
         yield window_start, window_end
         window_start = window_end + ONE_SECOND
-
-
-def halve_range(
-    start: dt.datetime,
-    end: dt.datetime,
-) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
-    """Split an inclusive range into two halves on a whole second."""
-    middle = floor_to_second(start + (end - start) / 2)
-    return (start, middle), (middle + ONE_SECOND, end)
