@@ -80,8 +80,8 @@ class IncrementalReportStream(FastRecordPathMixin, TXTImpactStream):
 
     The API filters ``lastUpdated`` on each session's last answer time, not on the
     start time that rows carry, so rows older than the bookmark come back. The
-    streams are therefore declared unsorted, and the bookmark is the largest start
-    time seen, never past the run's own start.
+    streams are therefore declared unsorted, and the bookmark comes from each
+    completed scan (``TXTImpactStream.scan_bookmark``), never from a single record.
     """
 
     is_sorted = False
