@@ -58,6 +58,18 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
         self._last_page_rows = 0
         self._previous_page: tuple[str, str] | None = None
 
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """Return whether to go on after a page that produced no records.
+
+        The tap drops rows outside ``start_date`` and ``end_date``, so a page can yield
+        no records although the report has rows left.
+        """
+        summary = self._summary_of(response)
+        if not summary.row_count:
+            return False
+
+        return summary.total is None or self.rows_received + summary.row_count < summary.total
+
     def has_more(self, response: requests.Response) -> bool:
         """Return whether rows remain after this page."""
         summary = self._summary_of(response)

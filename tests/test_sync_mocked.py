@@ -364,3 +364,17 @@ def test_unknown_campaign_names_setting(requests_mock: requests_mock.Mocker) -> 
     with pytest.raises(Exception, match="remove it from the campaign_ids setting") as caught:
         discover(base_config(campaign_ids=[999]))
     assert "Workflow campaign 999 was not found." in str(caught.value)
+
+
+def test_filtered_page_does_not_stop_paging(campaign: FakeCampaign) -> None:
+    start_date = campaign.sessions[2].started
+    first = run_sync(base_config(start_date=start_date, page_size=2))
+    for session in campaign.sessions:
+        session.last_answer = "2026-05-01T00:00:00Z"
+
+    # With lastUpdated the first page holds only sessions from before start_date,
+    # which the tap drops; the pages after it must still be read.
+    second = run_sync(base_config(start_date=start_date, page_size=2), state=first.final_state)
+    ids = [r["session_id"] for r in second.records("detail_42")]
+    assert ids == [s.session_id for s in campaign.sessions[2:]]
+    assert len(second.records("participation")) == len(campaign.sessions) - 2
