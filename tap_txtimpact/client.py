@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlparse
 
+import backoff
 import msgspec
 import requests
 from singer_sdk import RESTStream
@@ -45,6 +46,17 @@ MAX_SERVER_MESSAGE_CHARS = 500
 #: invalid parameter. The API document names "date range exceeds maximum" as a cause
 #: of 400 without giving the wording or the maximum.
 _RANGE_WORDS = ("range", "maximum", "exceed", "span", "days")
+
+
+#: Failures worth another attempt: the SDK's list for REST streams.
+RETRIABLE_ERRORS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class InvalidAPIKeyError(FatalAPIError):
@@ -449,6 +461,23 @@ class TXTImpactStream(RESTStream[PageToken]):
             f"{self.backoff_max_tries()} attempts. Last error: {error}"
         )
         return RequestFailedError(msg)
+
+    def request_decorator(self, func: t.Callable[..., requests.Response]) -> t.Callable[..., requests.Response]:
+        """Retry ``func`` on transient failures.
+
+        The same policy as the SDK's, except that backoff's own log lines are off:
+        ``backoff_handler`` logs each retry once, and a request whose retries run out
+        is reported by ``request_windows``.
+        """
+        decorator: t.Callable[..., t.Callable[..., requests.Response]] = backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIABLE_ERRORS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
 
     def backoff_max_tries(self) -> int:
         """Return the attempts per request: the first plus ``max_retries``."""
