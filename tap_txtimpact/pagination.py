@@ -57,6 +57,7 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
         self.rows_received = 0
         self._last_page_rows = 0
         self._previous_page: tuple[str, str] | None = None
+        self._previous_total: int | None = None
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """Return whether to go on after a page that produced no records.
@@ -76,8 +77,13 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
         if not summary.row_count:
             return False
 
-        # A server that ignores `page` would send page 1 forever.
-        if summary.identity == self._previous_page:
+        # A server that ignores `page` would send page 1 forever. A repeat with a larger
+        # total is no loop: with lastUpdated, sessions answered during the scan join the
+        # report ahead of rows already read and push them onto the next page.
+        total_grew = (
+            summary.total is not None and self._previous_total is not None and summary.total > self._previous_total
+        )
+        if summary.identity == self._previous_page and not total_grew:
             msg = (
                 f"Page {self.current_value.page} repeated the rows of the page before "
                 "it: the server appears to ignore the `page` parameter, so paging was "
@@ -86,6 +92,7 @@ class ReportPaginator(BaseAPIPaginator[PageToken]):
             raise PaginationLoopError(msg)
 
         self._previous_page = summary.identity
+        self._previous_total = summary.total
         self.rows_received += summary.row_count
         self._last_page_rows = summary.row_count
 

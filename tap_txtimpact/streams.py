@@ -33,6 +33,9 @@ ANSWER_CACHE_SIZE = 4096
 #: free text and media URLs are mostly unique, and caching them would only grow memory.
 CACHED_VALUE_MAX_CHARS = 64
 
+#: State key of a detail stream that lists the prompt columns its bookmark covers.
+PROMPT_COLUMNS_KEY = "prompt_columns"
+
 PARTICIPATION_PATH = "/workflow/{campaign_id}/ResponseReport"
 DETAIL_PATH = "/workflow/{campaign_id}/DetailReport"
 
@@ -248,6 +251,7 @@ class DetailStream(IncrementalReportStream):
         self._page_last_record: dict[str, t.Any] | None = None
         # An empty value means unanswered, so the cache starts with it.
         self._answer_cache: dict[str, PromptAnswer | None] = {"": None}
+        self._gained_columns_logged = False
         super().__init__(
             tap,
             account,
@@ -267,7 +271,7 @@ class DetailStream(IncrementalReportStream):
         """Return the earliest bookmark among the selected streams this request serves."""
         bookmarks = []
         if self.selected:
-            bookmarks.append(super().get_bookmark(context))
+            bookmarks.append(None if self._gained_prompt_columns(context) else super().get_bookmark(context))
 
         responses = self.responses_stream
         if responses is not None:
@@ -277,6 +281,33 @@ class DetailStream(IncrementalReportStream):
             return None
 
         return min(t.cast("list[dt.datetime]", bookmarks))
+
+    @property
+    def schema_prompt_columns(self) -> list[str]:
+        """Return the prompt properties of this stream's schema, sorted."""
+        properties = self.schema["properties"]
+        return sorted(name for name in self.prompt_columns.values() if name in properties)
+
+    def _gained_prompt_columns(self, context: Context | None) -> bool:
+        """Return whether the schema has prompt columns that the saved bookmark did not cover.
+
+        Answers to a prompt added while an older catalog was in use reached only
+        ``responses``. After rediscovery, sessions older than the bookmark must be read
+        again so that the new column is filled.
+        """
+        covered = self.get_context_state(context).get(PROMPT_COLUMNS_KEY)
+        if covered is None:
+            return False
+
+        gained = sorted(set(self.schema_prompt_columns) - set(covered))
+        if gained and not self._gained_columns_logged:
+            self._gained_columns_logged = True
+            self.logger.info(
+                "'%s' has prompt columns its bookmark does not cover (%s); reading the campaign again from start_date",
+                self.name,
+                ", ".join(gained),
+            )
+        return bool(gained)
 
     def campaign_id_of(self, context: Context | None) -> int:  # noqa: ARG002
         """Return this stream's campaign."""
@@ -290,6 +321,7 @@ class DetailStream(IncrementalReportStream):
         bookmark = self.scan_bookmark()
         if self.selected:
             keep_scan_bookmark(self, context, bookmark)
+            self.get_context_state(context)[PROMPT_COLUMNS_KEY] = self.schema_prompt_columns
         responses = self.responses_stream
         if responses is not None:
             keep_scan_bookmark(responses, {"campaign_id": self.campaign_id}, bookmark)

@@ -260,6 +260,8 @@ def test_ticking_clock_during_runs(sandbox_factory: t.Callable[..., Sandbox]) ->
         tick_seconds=0.05,
         tick_advance=120,
     )
+    # Slow answers keep each run long enough for several ticks to land inside it.
+    sandbox.set_faults(Faults(slow_every=1, slow_seconds=0.03))
     start_date = "2026-04-20T00:00:00Z"
     config = tap_config(sandbox, start_date=start_date)
     outputs = [run_after(config, None)]
